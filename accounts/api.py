@@ -1,0 +1,227 @@
+"""The accounts API: registration, JWT login, profile, organizations, members, audit log."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.permissions import ADMIN, OrganizationRole, active_membership, require_role
+from accounts.serializers import (
+    AuditEventSerializer,
+    AuditFilterSerializer,
+    LoginSerializer,
+    MemberAddSerializer,
+    MemberRoleSerializer,
+    MemberSerializer,
+    MeSerializer,
+    OrganizationCreateSerializer,
+    OrganizationSerializer,
+    PasswordChangeSerializer,
+    ProfileSerializer,
+    RefreshSerializer,
+    RegisterResponseSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+)
+from modelship.throttles import IPRateThrottle
+
+BAD_CREDENTIALS = "No active account found with the given credentials."
+BAD_REFRESH = "Token is invalid or expired"
+
+ERRORS = {400: OpenApiResponse(description="Invalid input; the body names each bad field."),
+          401: OpenApiResponse(description="Not authenticated.")}
+
+
+def _tokens(user) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [IPRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=RegisterSerializer, responses={201: RegisterResponseSerializer, 400: ERRORS[400], 429: None})
+    def post(self, request):
+        data = RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        organization = selectors.default_membership(user=user).organization
+        body = {
+            "user": user,
+            "organization": organization,
+            **_tokens(user),
+        }
+        out = RegisterResponseSerializer(body, context={"roles": {organization.id: "admin"}})
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [IPRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer, 400: ERRORS[400], 401: ERRORS[401], 429: None})
+    def post(self, request):
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, email=data.validated_data["email"].lower(),
+                            password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            raise AuthenticationFailed(BAD_CREDENTIALS)
+        services.user_logged_in(user=user)
+        return Response(_tokens(user))
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer, 400: ERRORS[400], 401: ERRORS[401]})
+    def post(self, request):
+        serializer = TokenRefreshSerializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise AuthenticationFailed(BAD_REFRESH) from exc
+        return Response(serializer.validated_data)
+
+
+class LogoutView(APIView):
+    @extend_schema(request=RefreshSerializer, responses={205: None, 400: ERRORS[400], 401: ERRORS[401]})
+    def post(self, request):
+        data = RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+            if str(token.get("user_id")) != str(request.user.pk):
+                raise ValidationError({"refresh": ["This refresh token belongs to another user."]})
+            token.blacklist()
+        except TokenError as exc:
+            raise ValidationError({"refresh": [BAD_REFRESH]}) from exc
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: MeSerializer, 401: ERRORS[401]})
+    def get(self, request):
+        user = request.user
+        user.memberships_list = list(selectors.memberships_for(user=user))
+        return Response(MeSerializer(user).data)
+
+
+class ProfileView(APIView):
+    @extend_schema(request=ProfileSerializer, responses={200: MeSerializer, 400: ERRORS[400], 401: ERRORS[401]})
+    def put(self, request):
+        data = ProfileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, **data.validated_data)
+        user.memberships_list = list(selectors.memberships_for(user=user))
+        return Response(MeSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None, 400: ERRORS[400], 401: ERRORS[401]})
+    def post(self, request):
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_change_password(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrganizationListView(APIView):
+    @extend_schema(responses={200: OrganizationSerializer(many=True), 401: ERRORS[401]})
+    def get(self, request):
+        memberships = list(selectors.memberships_for(user=request.user))
+        roles = {m.organization_id: m.role for m in memberships}
+        orgs = [m.organization for m in memberships]
+        return Response(OrganizationSerializer(orgs, many=True, context={"roles": roles}).data)
+
+    @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer, 400: ERRORS[400]})
+    def post(self, request):
+        data = OrganizationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        org = services.organization_create(name=data.validated_data["name"], created_by=request.user)
+        return Response(OrganizationSerializer(org, context={"roles": {org.id: "admin"}}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class OrganizationDetailView(APIView):
+    @extend_schema(responses={200: OrganizationSerializer, 404: None})
+    def get(self, request, org_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        org = membership.organization
+        return Response(OrganizationSerializer(org, context={"roles": {org.id: membership.role}}).data)
+
+
+class MemberListView(APIView):
+    @extend_schema(responses={200: MemberSerializer(many=True), 403: None, 404: None})
+    def get(self, request, org_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        require_role(membership, ADMIN)
+        return Response(MemberSerializer(selectors.members_of(organization=membership.organization), many=True).data)
+
+    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer, 400: ERRORS[400], 403: None, 404: None})
+    def post(self, request, org_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        require_role(membership, ADMIN)
+        data = MemberAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        added = services.member_add(organization=membership.organization, actor=request.user, **data.validated_data)
+        return Response(MemberSerializer(added).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(APIView):
+    @extend_schema(request=MemberRoleSerializer, responses={200: MemberSerializer, 400: ERRORS[400], 403: None, 404: None})
+    def patch(self, request, org_id: int, user_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        require_role(membership, ADMIN)
+        data = MemberRoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = services.member_change_role(organization=membership.organization, user_id=user_id,
+                                              role=data.validated_data["role"], actor=request.user)
+        return Response(MemberSerializer(changed).data)
+
+    @extend_schema(responses={204: None, 400: ERRORS[400], 403: None, 404: None})
+    def delete(self, request, org_id: int, user_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        require_role(membership, ADMIN)
+        services.member_remove(organization=membership.organization, user_id=user_id, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditEventListView(ListAPIView):
+    """The active organization's audit log (admins only), newest first."""
+
+    permission_classes = [IsAuthenticated, OrganizationRole]
+    required_roles = ADMIN
+    serializer_class = AuditEventSerializer
+
+    @extend_schema(parameters=[
+        OpenApiParameter("actor", int), OpenApiParameter("action", str),
+        OpenApiParameter("since", str, description="ISO 8601 date-time, inclusive"),
+        OpenApiParameter("until", str, description="ISO 8601 date-time, exclusive"),
+        OpenApiParameter("X-Organization", int, OpenApiParameter.HEADER, required=False),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = AuditFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        return selectors.audit_events_for(
+            organization=active_membership(self.request).organization,
+            actor_id=f.get("actor"), action=f.get("action"), since=f.get("since"), until=f.get("until"),
+        )

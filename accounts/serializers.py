@@ -1,0 +1,109 @@
+from rest_framework import serializers
+
+from accounts.models import AuditEvent, Membership, Organization, Role, User
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class ProfileSerializer(serializers.Serializer):
+    full_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    email = serializers.EmailField(required=False)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(trim_whitespace=False)
+    new_password = serializers.CharField(trim_whitespace=False)
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "is_personal", "created_at", "role"]
+
+    def get_role(self, obj) -> str | None:
+        roles = self.context.get("roles", {})
+        return roles.get(obj.id)
+
+
+class OrganizationCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class MembershipOutSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(source="organization_id")
+    organization_name = serializers.CharField(source="organization.name")
+    role = serializers.CharField()
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "date_joined"]
+
+
+class MeSerializer(UserSerializer):
+    organizations = MembershipOutSerializer(many=True, source="memberships_list")
+
+    class Meta(UserSerializer.Meta):
+        fields = UserSerializer.Meta.fields + ["organizations"]
+
+
+class RegisterResponseSerializer(serializers.Serializer):
+    user = UserSerializer()
+    organization = OrganizationSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(source="user.id")
+    email = serializers.EmailField(source="user.email")
+    full_name = serializers.CharField(source="user.full_name")
+
+    class Meta:
+        model = Membership
+        fields = ["user_id", "email", "full_name", "role", "created_at"]
+
+
+class MemberAddSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.EmailField(source="actor.email", allow_null=True, default=None)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "actor", "action", "target_type", "target_id", "metadata", "created_at"]
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    actor = serializers.IntegerField(required=False)
+    action = serializers.CharField(required=False)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)

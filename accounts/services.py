@@ -1,0 +1,195 @@
+"""Writes for users, organizations and memberships. Every state change leaves an AuditEvent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.db import IntegrityError, models, transaction
+
+from accounts.models import AuditEvent, Membership, Organization, Role, User
+from modelship.exceptions import DomainError, NotFound
+
+EMAIL_TAKEN = "A user with this email already exists."
+ALREADY_MEMBER = "This user is already a member of the organization."
+NO_SUCH_USER = "No user with this email exists; they must register first."
+LAST_ADMIN = "The organization must keep at least one admin."
+WRONG_PASSWORD = "The current password is wrong."
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    organization: Organization | None,
+    action: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    metadata: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log."""
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = target.pk
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        organization=organization,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        metadata=metadata or {},
+    )
+
+
+def _validate_password(password: str, user: User | None = None) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password") from exc
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, full_name: str = "") -> User:
+    """Create a user and a personal organization in which they are admin."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(EMAIL_TAKEN, field="email")
+    _validate_password(password, User(email=email, full_name=full_name))
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, full_name=full_name)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise DomainError(EMAIL_TAKEN, field="email") from exc
+    organization = Organization.objects.create(
+        name=f"{full_name or email.split('@')[0]}'s workspace", is_personal=True, created_by=user
+    )
+    Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
+    audit_record(actor=user, organization=organization, action="user.registered", target=user)
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
+    changed = {}
+    if full_name is not None and full_name != user.full_name:
+        user.full_name = full_name
+        changed["full_name"] = full_name
+    if email is not None:
+        email = User.objects.normalize_email(email).lower()
+        if email != user.email:
+            if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                raise DomainError(EMAIL_TAKEN, field="email")
+            user.email = email
+            changed["email"] = email
+    if changed:
+        user.save(update_fields=list(changed))
+        for membership in user.memberships.select_related("organization"):
+            audit_record(
+                actor=user, organization=membership.organization,
+                action="user.profile_updated", target=user, metadata={"fields": sorted(changed)},
+            )
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise DomainError(WRONG_PASSWORD, field="current_password")
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_record(actor=user, organization=None, action="user.password_changed", target=user)
+
+
+@transaction.atomic
+def organization_create(*, name: str, created_by: User) -> Organization:
+    organization = Organization.objects.create(name=name, created_by=created_by)
+    Membership.objects.create(user=created_by, organization=organization, role=Role.ADMIN)
+    audit_record(actor=created_by, organization=organization, action="organization.created",
+                 target=organization, metadata={"name": name})
+    return organization
+
+
+@transaction.atomic
+def member_add(*, organization: Organization, email: str, role: str, actor: User) -> Membership:
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise DomainError(NO_SUCH_USER, field="email")
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise DomainError(ALREADY_MEMBER, field="email")
+    membership = Membership.objects.create(organization=organization, user=user, role=role)
+    audit_record(actor=actor, organization=organization, action="member.added",
+                 target=membership, metadata={"user": user.email, "role": role})
+    return membership
+
+
+def _locked_membership(organization: Organization, user_id: int) -> Membership:
+    # Lock every admin row of the organization so two demotions cannot both pass the check.
+    list(Membership.objects.select_for_update().filter(organization=organization, role=Role.ADMIN))
+    membership = (
+        Membership.objects.select_for_update().select_related("user")
+        .filter(organization=organization, user_id=user_id).first()
+    )
+    if membership is None:
+        raise NotFound("Member not found.")
+    return membership
+
+
+def _is_last_admin(membership: Membership) -> bool:
+    return (
+        membership.role == Role.ADMIN
+        and not Membership.objects.filter(organization_id=membership.organization_id, role=Role.ADMIN)
+        .exclude(pk=membership.pk).exists()
+    )
+
+
+@transaction.atomic
+def member_change_role(*, organization: Organization, user_id: int, role: str, actor: User) -> Membership:
+    membership = _locked_membership(organization, user_id)
+    if role != Role.ADMIN and _is_last_admin(membership):
+        raise DomainError(LAST_ADMIN, field="role")
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(actor=actor, organization=organization, action="member.role_changed",
+                 target=membership, metadata={"user": membership.user.email, "from": previous, "to": role})
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, organization: Organization, user_id: int, actor: User) -> None:
+    membership = _locked_membership(organization, user_id)
+    if _is_last_admin(membership):
+        raise DomainError(LAST_ADMIN)
+    audit_record(actor=actor, organization=organization, action="member.removed",
+                 target=membership, metadata={"user": membership.user.email, "role": membership.role})
+    membership.delete()
+
+
+def admin_create(*, email: str, password: str, organization_name: str = "") -> User:
+    """Create (or promote) the platform's first admin: a superuser who is admin of an organization."""
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            _validate_password(password, User(email=email))
+            user = User.objects.create_superuser(email=email, password=password)
+        else:
+            user.is_staff = user.is_superuser = True
+            user.set_password(password)
+            user.save()
+        organization = Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN).first()
+        if organization is None:
+            organization = Organization.objects.create(
+                name=organization_name or "ModelShip", created_by=user
+            )
+            Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
+        audit_record(actor=user, organization=organization, action="user.admin_created", target=user)
+    return user
+
+
+def user_logged_in(*, user: User) -> None:
+    from django.utils import timezone
+
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())

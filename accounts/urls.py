@@ -1,0 +1,19 @@
+from django.urls import path
+
+from accounts import api
+
+urlpatterns = [
+    path("auth/register", api.RegisterView.as_view(), name="auth-register"),
+    path("auth/login", api.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", api.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
+    path("auth/me", api.MeView.as_view(), name="auth-me"),
+    path("auth/profile", api.ProfileView.as_view(), name="auth-profile"),
+    path("auth/password", api.PasswordChangeView.as_view(), name="auth-password"),
+    path("organizations", api.OrganizationListView.as_view(), name="organizations"),
+    path("organizations/<int:org_id>", api.OrganizationDetailView.as_view(), name="organization-detail"),
+    path("organizations/<int:org_id>/members", api.MemberListView.as_view(), name="organization-members"),
+    path("organizations/<int:org_id>/members/<int:user_id>", api.MemberDetailView.as_view(),
+         name="organization-member"),
+    path("audit-events", api.AuditEventListView.as_view(), name="audit-events"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ModelshipConfig(AppConfig):
+    name = "modelship"
+    verbose_name = "Platform"

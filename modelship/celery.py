@@ -1,0 +1,90 @@
+"""The Celery application: three queues, JSON only, late acknowledgement.
+
+``default`` takes imports and housekeeping, ``inference`` takes model work (GPU hosts run
+``python celery_worker.py --queues inference``), ``exports`` takes dataset exports.
+"""
+
+import os
+
+from celery import Celery, bootsteps
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "modelship.settings")
+
+app = Celery("modelship")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUES = ("default", "inference", "exports")
+
+app.conf.update(
+    task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
+    task_default_queue="default",
+    task_default_exchange="default",
+    task_default_routing_key="default",
+    task_routes={
+        "labeling.tasks.inference_*": {"queue": "inference"},
+        "review.tasks.*": {"queue": "inference"},
+        "exports.tasks.*": {"queue": "exports"},
+    },
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    worker_send_task_events=False,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+)
+app.autodiscover_tasks()
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Records this worker and its queues in the database every few seconds (see /api/health)."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        self.tref = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        from modelship.services import worker_heartbeat_record
+
+        queues = sorted(q.name for q in worker.app.amqp.queues.consume_from.values()) if (
+            worker.app.amqp.queues.consume_from
+        ) else list(QUEUES)
+
+        def beat():
+            try:
+                worker_heartbeat_record(hostname=worker.hostname, queues=queues, pid=os.getpid())
+            except Exception:  # the database may be briefly away; the next beat retries
+                pass
+
+        beat()
+        self.tref = worker.timer.call_repeatedly(settings.MODELSHIP_HEARTBEAT_SECONDS, beat)
+
+    def stop(self, worker):
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+        try:
+            from modelship.services import worker_heartbeat_remove
+
+            worker_heartbeat_remove(hostname=worker.hostname)
+        except Exception:
+            pass
+
+
+app.steps["worker"].add(Heartbeat)
+
+
+@app.task(name="modelship.tasks.ping")
+def ping(value: str = "pong") -> str:
+    """A trivial task used by the health checks and tests to prove a worker runs tasks."""
+    from modelship.services import task_probe_record
+
+    task_probe_record(value=value)
+    return value

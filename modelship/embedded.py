@@ -1,0 +1,94 @@
+"""``make run``: ModelShip on one machine with no external service.
+
+Migrates the SQLite database under ``MODELSHIP_DATA_DIR``, then runs the web server
+(gunicorn) and a real Celery worker on the filesystem broker, side by side, until
+interrupted. If either process dies, the other is stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _banner(port: int, data_dir: Path) -> str:
+    url = f"http://127.0.0.1:{port}"
+    return f"""
+  ModelShip is running at {url}/
+    API docs (Swagger UI):  {url}/api/docs/
+    OpenAPI schema:         {url}/api/schema/
+    Health:                 {url}/api/health
+    Review pages:           {url}/
+    Django admin:           {url}/admin/
+  Data (database, media, broker, secret key): {data_dir}
+
+  Create the first admin in another terminal:
+    MODELSHIP_DATA_DIR={data_dir} {sys.executable} manage.py createadmin --email you@example.com
+  or without prompts:
+    MODELSHIP_DATA_DIR={data_dir} MODELSHIP_ADMIN_EMAIL=you@example.com MODELSHIP_ADMIN_PASSWORD=... \\
+      {sys.executable} manage.py createadmin --no-input
+"""
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    data_dir = Path(os.environ.get("MODELSHIP_DATA_DIR", ROOT / "data")).resolve()
+    env = dict(os.environ)
+    env["MODELSHIP_DATA_DIR"] = str(data_dir)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "modelship.settings")
+    for var in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL"):
+        # The embedded default uses none of the external services, whatever the shell has set.
+        if os.environ.get("MODELSHIP_EMBEDDED_KEEP_ENV") != "1":
+            env.pop(var, None)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
+
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "celery_worker.py"),
+         "--concurrency", os.environ.get("CELERY_CONCURRENCY", "1"), "--loglevel", "WARNING"],
+        env=env, cwd=ROOT,
+    )
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "modelship.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
+         "--timeout", "300", "--access-logfile", "-", "--log-level", "warning"],
+        env=env, cwd=ROOT,
+    )
+    print(_banner(port, data_dir), flush=True)
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for proc, name in ((worker, "worker"), (web, "web server")):
+            if proc.poll() is not None:
+                print(f"The {name} exited with code {proc.returncode}; stopping.", file=sys.stderr)
+                code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for proc in (web, worker):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in (web, worker):
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
