@@ -40,14 +40,22 @@ ERRORS = {400: OpenApiResponse(description="Invalid input; the body names each b
           401: OpenApiResponse(description="Not authenticated.")}
 
 
+class PublicAuthView(APIView):
+    """An endpoint called without a token; its failures still answer 401 with a challenge."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
 def _tokens(user) -> dict:
     refresh = RefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-class RegisterView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+class RegisterView(PublicAuthView):
     throttle_classes = [IPRateThrottle]
     throttle_scope = "auth"
 
@@ -66,9 +74,7 @@ class RegisterView(APIView):
         return Response(out.data, status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+class LoginView(PublicAuthView):
     throttle_classes = [IPRateThrottle]
     throttle_scope = "auth"
 
@@ -84,9 +90,7 @@ class LoginView(APIView):
         return Response(_tokens(user))
 
 
-class RefreshView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+class RefreshView(PublicAuthView):
 
     @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer, 400: ERRORS[400], 401: ERRORS[401]})
     def post(self, request):
