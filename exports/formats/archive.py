@@ -26,8 +26,6 @@ from exports.formats.records import ExportRecord
 CHUNK_SIZE = 1024 * 1024
 MAX_STEM_LENGTH = 100
 MAX_CLASS_FOLDER_LENGTH = 100
-# ZIP64 is needed past 2 GiB; zipfile decides from the size it is told, with this margin.
-_ZIP64_MARGIN = 1.05
 
 
 @dataclass(frozen=True)
@@ -206,10 +204,9 @@ class ExportArchive:
             info.file_size = size
         return info
 
-    def open(self, name: str, *, compress: bool, size: int | None = None,
-             force_zip64: bool = False) -> IO[bytes]:
+    def open(self, name: str, *, compress: bool, size: int | None = None) -> IO[bytes]:
         """A member open for writing; pass ``size`` when known so zipfile can choose ZIP64."""
-        return self.zf.open(self._info(name, compress, size), "w", force_zip64=force_zip64)
+        return self.zf.open(self._info(name, compress, size), "w")
 
     def write_bytes(self, name: str, data: bytes, *, compress: bool) -> None:
         with self.open(name, compress=compress, size=len(data)) as target:
@@ -252,16 +249,15 @@ class ExportArchive:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             self.add_file(member_path(prefix, path.relative_to(root).as_posix()), path, compress=compress(path))
 
-    def write_image(self, record: ExportRecord, folder: str, *, stem: str | None = None,
-                    accept: frozenset[str] | None = None, convert_to: str = "png",
+    def write_image(self, record: ExportRecord, folder: str, *, accept: frozenset[str] | None = None, convert_to: str = "png",
                     need_size: bool = False) -> WrittenImage:
-        """Copy the record's image to ``folder/<stem><ext>`` in chunks.
+        """Copy the record's image to ``folder/<item_id>_<safe name><ext>`` in chunks.
 
         The extension follows the bytes' real format. An image whose format is not in ``accept`` is
         converted to ``convert_to`` with Pillow; with ``need_size`` a record without width/height is
         measured. Both need the image in memory, one at a time; otherwise it streams.
         """
-        stem = stem or item_stem(record)
+        stem = item_stem(record)
         with record.open_bytes() as source:
             head = source.read(16)
             kind = sniff_image_kind(head) or declared_image_kind(record)

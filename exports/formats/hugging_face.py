@@ -12,7 +12,8 @@ multi-label project, ``labels`` (a list of ``ClassLabel``); ``predicted_labels``
 ``category``).
 
 Rows are written to Parquet in row groups while the records stream in; ``datasets`` then converts
-the Parquet files (in batches, memory-mapped) and saves the dataset. Memory is bounded by a row group.
+the Parquet files (in batches, memory-mapped) and saves the dataset. Memory is bounded by the row
+groups being filled: ``ROW_GROUP_ROWS`` rows per split and ``ROW_GROUP_BYTES`` of content in all.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from exports.formats.records import SPLITS, ExportRecord, ExportSpec, ExportSumm
 
 HUB_SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
 ROW_GROUP_ROWS = 10_000
-ROW_GROUP_BYTES = 64 * 1024 * 1024
+ROW_GROUP_BYTES = 32 * 1024 * 1024
 
 
 def dataset_features(spec: ExportSpec):
@@ -72,7 +73,7 @@ class _SplitParquet:
             values.append(row[name])
         self.buffered_rows += 1
         self.buffered_bytes += size
-        if self.buffered_rows >= ROW_GROUP_ROWS or self.buffered_bytes >= ROW_GROUP_BYTES:
+        if self.buffered_rows >= ROW_GROUP_ROWS:
             self.flush()
 
     def flush(self) -> None:
@@ -145,6 +146,9 @@ def write_hugging_face(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[
             for record in records:
                 check_record(spec, record)
                 parquet[record.split].append(*_row(spec, record))
+                if sum(split.buffered_bytes for split in parquet.values()) >= ROW_GROUP_BYTES:
+                    for split in parquet.values():  # one budget for all splits' buffers
+                        split.flush()
                 counter.tick()
         finally:
             present = [split for split in SPLITS if parquet[split].close()]
