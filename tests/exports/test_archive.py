@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 from exports.formats import ExportRecord
@@ -51,3 +53,19 @@ def test_an_unsafe_upload_name_lands_inside_the_export(export, image_project):
         assert member in written.names
         assert not any("etc" in name or "Users" in name for name in written.names)
         assert (written.root / member).resolve().is_relative_to(written.root.resolve())
+
+
+def test_images_are_stored_and_text_deflated_with_the_export_time(export, image_project):
+    written = export("csv", image_project)
+
+    with zipfile.ZipFile(written.root.parent / "export-0.zip") as zf:
+        infos = {info.filename: info for info in zf.infolist()}
+
+    assert infos["labels.csv"].compress_type == zipfile.ZIP_DEFLATED
+    assert infos["images/11_cat.jpg"].compress_type == zipfile.ZIP_STORED
+    assert infos["images/12_cat.png"].compress_type == zipfile.ZIP_STORED
+    assert {info.date_time for info in infos.values()} == {(2026, 3, 14, 15, 9, 26)}
+    # The bytes are copied as they are, not re-encoded.
+    assert (written.root / "images" / "11_cat.jpg").read_bytes() == image_project.item(11).data
+    # JPEG bytes uploaded as "scan.png" keep their real extension.
+    assert (written.root / "images" / "15_scan.jpg").read_bytes() == image_project.item(15).data

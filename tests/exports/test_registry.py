@@ -146,3 +146,14 @@ def test_progress_is_reported_every_thousand_items_and_at_the_end(text_project):
 
     assert seen == [1000, 2000, 2500]
     assert summary.items_written == 2500
+
+
+@pytest.mark.parametrize("format_name", ALL)
+def test_a_project_without_items_still_exports(export, image_project, text_project, format_name):
+    project = text_project if suitability(format_name, "text_classification", False)[0] else image_project
+    project.items = []
+
+    written = export(format_name, project)
+
+    assert (written.summary.items_read, written.summary.items_written) == (0, 0)
+    assert written.progress == [0]
