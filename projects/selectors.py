@@ -1,0 +1,169 @@
+"""Reads for projects, always scoped to what the caller may see."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Membership, Organization
+from modelship.exceptions import NotFound
+from projects.models import Category, LabelSchema, Project, ProjectAssignment
+from projects.permissions import effective_project_role
+
+PROJECT_NOT_FOUND = "Project not found."
+NO_SCHEMA = "This project has no label schema yet."
+SCHEMA_VERSION_NOT_FOUND = "This project has no label schema version {version}."
+
+
+def _with_caller_role(projects: QuerySet[Project], user) -> QuerySet[Project]:
+    """Only the projects the caller can see, each with their roles, item count and schema version."""
+    from labeling.models import Item
+
+    member_role = Membership.objects.filter(organization=OuterRef("organization_id"), user=user).values("role")[:1]
+    assigned_role = ProjectAssignment.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    version = LabelSchema.objects.filter(project=OuterRef("pk")).order_by("-version").values("version")[:1]
+    items = (Item.objects.filter(project=OuterRef("pk")).order_by().values("project")
+             .annotate(n=Count("id")).values("n"))
+    return projects.annotate(
+        member_role=Subquery(member_role), assigned_role=Subquery(assigned_role),
+        schema_version=Subquery(version), item_count=Coalesce(Subquery(items), 0),
+    ).filter(member_role__isnull=False)
+
+
+def _set_caller_role(project: Project) -> Project:
+    project.caller_role = effective_project_role(
+        organization_role=project.member_role, assigned_role=project.assigned_role
+    )
+    return project
+
+
+def projects_for(
+    *, user, organization: Organization, status: str | None = None, search: str | None = None
+) -> QuerySet[Project]:
+    """The projects of the caller's active organization, each with ``member_role`` and ``assigned_role``."""
+    projects = _with_caller_role(Project.objects.filter(organization=organization), user)
+    if status:
+        projects = projects.filter(status=status)
+    if search:
+        projects = projects.filter(name__icontains=search)
+    return projects.order_by("-created_at", "-id")
+
+
+def project_list_roles(projects) -> list[Project]:
+    """Set ``caller_role`` on projects read through ``projects_for``."""
+    return [_set_caller_role(p) for p in projects]
+
+
+def project_get_for_user(*, user, project_id) -> Project:
+    """A project in any of the caller's organizations, with ``caller_role`` set; else 404."""
+    try:
+        project_id = int(project_id)
+    except (TypeError, ValueError):
+        raise NotFound(PROJECT_NOT_FOUND) from None
+    project = (
+        _with_caller_role(Project.objects.select_related("organization"), user).filter(pk=project_id).first()
+    )
+    if project is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    return _set_caller_role(project)
+
+
+def schema_current(*, project: Project) -> LabelSchema | None:
+    """The project's current schema: its latest version (None before the first)."""
+    return LabelSchema.objects.filter(project=project).order_by("-version").first()
+
+
+def schema_versions(*, project: Project) -> QuerySet[LabelSchema]:
+    return (
+        LabelSchema.objects.filter(project=project).select_related("created_by")
+        .annotate(category_count=Count("categories")).order_by("-version")
+    )
+
+
+def schema_get(*, project: Project, version: int) -> LabelSchema:
+    schema = LabelSchema.objects.filter(project=project, version=version).first()
+    if schema is None:
+        raise NotFound(SCHEMA_VERSION_NOT_FOUND.format(version=version))
+    return schema
+
+
+def schema_categories(*, schema: LabelSchema) -> list[Category]:
+    """A version's categories in display order, each with ``parent_path`` set."""
+    categories = list(Category.objects.filter(schema=schema).order_by("order", "id"))
+    paths = {c.id: c.path for c in categories}
+    for category in categories:
+        category.parent_path = paths.get(category.parent_id)
+    return categories
+
+
+def assignments_for(*, project: Project) -> QuerySet[ProjectAssignment]:
+    return ProjectAssignment.objects.filter(project=project).select_related("user").order_by("id")
+
+
+def _label_counts(project: Project) -> dict[str, int]:
+    """How many items carry each final label (one query, inside the database)."""
+    from labeling.models import Item
+
+    table = Item._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (f"SELECT l.value, COUNT(*) FROM {table} i CROSS JOIN LATERAL "
+               f"jsonb_array_elements_text(i.final_labels) AS l(value) "
+               f"WHERE i.project_id = %s AND jsonb_typeof(i.final_labels) = 'array' GROUP BY l.value")
+    else:
+        sql = (f"SELECT j.value, COUNT(*) FROM {table} i, json_each(i.final_labels) j "
+               f"WHERE i.project_id = %s AND json_type(i.final_labels) = 'array' GROUP BY j.value")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project.pk])
+        return {str(label): count for label, count in cursor.fetchall()}
+
+
+def project_analytics(*, project: Project, today: date | None = None) -> dict:
+    """Item counts per state and per final label, and progress against the deadline."""
+    from labeling.models import Item
+
+    today = today or timezone.localdate()
+    week_ago = timezone.now() - timedelta(days=7)
+    per_state = dict(
+        Item.objects.filter(project=project).order_by().values_list("state").annotate(n=Count("id"))
+    )
+    by_state = {state: per_state.get(state, 0) for state in Item.State.values}
+    total = sum(by_state.values())
+    done = by_state[Item.State.AUTO_ACCEPTED] + by_state[Item.State.REVIEWED]
+    decided_last_week = Item.objects.filter(
+        Q(project=project) & Q(decided_at__gte=week_ago)
+        & Q(state__in=[Item.State.AUTO_ACCEPTED, Item.State.REVIEWED])
+    ).count()
+
+    counts = _label_counts(project)
+    schema = schema_current(project=project)
+    by_label = {}
+    if schema is not None:
+        by_label = {path: counts.pop(path, 0) for path in schema.categories.order_by("order", "id")
+                    .values_list("path", flat=True)}
+    by_label.update(sorted(counts.items()))  # labels of older versions, no longer in the schema
+
+    remaining = total - done
+    days_left = (project.deadline - today).days if project.deadline else None
+    per_day = decided_last_week / 7
+    needed = math.ceil(remaining / max(days_left, 1)) if days_left is not None and remaining else 0
+    return {
+        "total_items": total,
+        "by_state": by_state,
+        "by_label": by_label,
+        "schema_version": schema.version if schema else None,
+        "progress": {
+            "done": done,
+            "remaining": remaining,
+            "percent_done": round(100 * done / total, 1) if total else 0.0,
+            "deadline": project.deadline,
+            "days_left": days_left,
+            "needed_per_day": needed,
+            "decided_per_day_last_7_days": round(per_day, 1),
+            "on_track": None if days_left is None else (remaining == 0 or (days_left > 0 and per_day >= needed)),
+        },
+    }
