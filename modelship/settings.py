@@ -162,6 +162,23 @@ FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
 # Uploads above this many bytes stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=1000)
+
+# --- Uploads and imports (labeling.uploads) -------------------------------------------------------
+_MiB = 1024 * 1024
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=8 * 1024 * _MiB)
+UPLOAD_MAX_FILE_BYTES = env.int("UPLOAD_MAX_FILE_BYTES", default=1024 * _MiB)  # one file, or one ZIP entry
+UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=100_000_000)
+UPLOAD_MAX_TEXT_CHARS = env.int("UPLOAD_MAX_TEXT_CHARS", default=100_000)  # one text item
+UPLOAD_MAX_JSON_BYTES = env.int("UPLOAD_MAX_JSON_BYTES", default=50 * _MiB)  # JSON is parsed whole; JSONL streams
+UPLOAD_MAX_ZIP_ENTRIES = env.int("UPLOAD_MAX_ZIP_ENTRIES", default=100_000)
+UPLOAD_MAX_ZIP_TOTAL_BYTES = env.int("UPLOAD_MAX_ZIP_TOTAL_BYTES", default=16 * 1024 * _MiB)
+UPLOAD_MAX_ZIP_RATIO = env.float("UPLOAD_MAX_ZIP_RATIO", default=100.0)  # per entry and for the whole archive
+UPLOAD_ZIP_RATIO_MIN_BYTES = env.int("UPLOAD_ZIP_RATIO_MIN_BYTES", default=_MiB)  # smaller entries may compress well
+UPLOAD_REPORT_MAX_ROWS = env.int("UPLOAD_REPORT_MAX_ROWS", default=1000)  # per list in an import report
+IMPORT_ASYNC_ITEMS = env.int("IMPORT_ASYNC_ITEMS", default=500)  # above this many items an import runs on a worker
+IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=50 * _MiB)  # ... or above this many bytes
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=1000)  # rows per insert
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -205,6 +222,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"jwtAuth": []}],
+    # Choice sets that share a field name ("role", "status") get one stable name each.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationRoleEnum": "accounts.models.Role",
+        "ProjectRoleEnum": "projects.models.ProjectRole",
+        "ProjectStatusEnum": "projects.models.Project.Status",
+        "ImportJobStatusEnum": "labeling.models.ImportJob.Status",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from modelship.api import HealthView
 api_patterns = [
     path("health", HealthView.as_view(), name="health"),
     path("", include("accounts.urls")),
+    path("", include("projects.urls")),
+    path("", include("labeling.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,195 @@
+"""Creating items in batches (dedupe, store, insert, never an orphan) and deleting them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import audit_record
+from labeling.models import HumanLabel, ImportJob, Item, item_file_name
+from labeling.services.files import stored_files_delete
+from labeling.uploads.report import ImportReport
+from labeling.uploads.sniff import ImageInfo
+from modelship.exceptions import DomainError
+from projects.models import LabelSchema, Project, ProjectRole
+
+MAX_OPEN_FILES = 100  # images waiting in a batch each hold an open temporary file
+
+
+def text_hash(text: str) -> tuple[str, int]:
+    """(sha256 hex, size in bytes) of a text item, as stored."""
+    data = text.encode("utf-8")
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+@dataclass
+class PendingItem:
+    kind: str
+    content_hash: str
+    size: int
+    file: str  # the name shown in the report
+    archive: str
+    line: int | None
+    original_name: str
+    labels: list[str] | None = None  # validated against the writer's schema
+    metadata: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    content: BinaryIO | None = None  # image bytes, seekable
+    owns_content: bool = False  # a temporary file the writer closes
+    image: ImageInfo | None = None
+    duplicates: list[tuple[str, str, int | None]] = field(default_factory=list)  # same content, same batch
+
+
+class ItemWriter:
+    """Writes items in batches: one dedupe query, the image files, then one atomic insert of rows.
+
+    Files are written before their rows; when a batch fails its files are deleted at once. Inside
+    an outer transaction (a synchronous upload) the names stay on ``uncommitted_names`` until the
+    caller commits; the caller deletes them if it rolls back instead.
+    """
+
+    def __init__(
+        self, *, project: Project, uploaded_by: User | None, report: ImportReport, batch_size: int,
+        schema: LabelSchema | None = None, import_job: ImportJob | None = None,
+        on_flush: Callable[[ImportReport], None] | None = None, uncommitted_names: list[str] | None = None,
+    ):
+        self.project = project
+        self.uploaded_by = uploaded_by
+        self.report = report
+        self.batch_size = max(1, batch_size)
+        self.schema = schema
+        self.import_job = import_job
+        self.on_flush = on_flush
+        self.pending: dict[str, PendingItem] = {}
+        self.open_files = 0
+        # Files written whose rows are not committed for good yet; shared with the caller, who
+        # deletes them if its own transaction rolls back.
+        self.uncommitted_names: list[str] = uncommitted_names if uncommitted_names is not None else []
+
+    def seen_in_batch(self, content_hash: str) -> PendingItem | None:
+        return self.pending.get(content_hash)
+
+    def add(self, item: PendingItem) -> None:
+        """Queue an item; a second copy of the same content in this batch is reported with the first."""
+        first = self.pending.get(item.content_hash)
+        if first is not None:
+            first.duplicates.append((item.file, item.archive, item.line))
+            if item.owns_content and item.content is not None:
+                item.content.close()
+            return
+        self.pending[item.content_hash] = item
+        if item.owns_content:
+            self.open_files += 1
+        if len(self.pending) >= self.batch_size or self.open_files >= MAX_OPEN_FILES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        try:
+            try:
+                self._write()
+            except IntegrityError:
+                # Another upload stored some of this content meanwhile: read again, write the rest.
+                self._write()
+        finally:
+            for item in self.pending.values():
+                if item.owns_content and item.content is not None:
+                    item.content.close()
+            self.pending = {}
+            self.open_files = 0
+
+    def _write(self) -> None:
+        pending = list(self.pending.values())
+        existing = {
+            content_hash: (item_id, job_id)
+            for content_hash, item_id, job_id in Item.objects.filter(
+                project=self.project, content_hash__in=[p.content_hash for p in pending]
+            ).values_list("content_hash", "id", "import_job_id")
+        }
+        new = [p for p in pending if p.content_hash not in existing]
+        written: list[str] = []
+        try:
+            rows = [self._row(p, written) for p in new]
+            with transaction.atomic():
+                Item.objects.bulk_create(rows, batch_size=self.batch_size)
+                labelled = [(row, p) for row, p in zip(rows, new, strict=True) if p.labels is not None]
+                if labelled:
+                    HumanLabel.objects.bulk_create(
+                        [HumanLabel(item=row, labels=p.labels, schema=self.schema, source=HumanLabel.Source.IMPORT,
+                                    created_by=self.uploaded_by) for row, p in labelled],
+                        batch_size=self.batch_size,
+                    )
+                ids = {p.content_hash: row.pk for row, p in zip(rows, new, strict=True)}
+                self._report(pending, existing, ids)
+                if self.on_flush is not None:
+                    self.on_flush(self.report)
+        except BaseException:
+            stored_files_delete(names=written)
+            gone = set(written)
+            self.uncommitted_names[:] = [n for n in self.uncommitted_names if n not in gone]
+            raise
+        if not connection.in_atomic_block:  # committed for good: these files now belong to rows
+            self.uncommitted_names.clear()
+
+    def _row(self, p: PendingItem, written: list[str]) -> Item:
+        name = ""
+        if p.content is not None and p.image is not None:
+            p.content.seek(0)
+            target = item_file_name(project_id=self.project.pk, content_hash=p.content_hash,
+                                    extension=p.image.extension)
+            name = default_storage.save(target, File(p.content, name=target))
+            written.append(name)
+            self.uncommitted_names.append(name)
+        decided = p.labels is not None
+        return Item(
+            project=self.project, kind=p.kind, text=p.text, file=name, content_hash=p.content_hash,
+            original_name=p.original_name[:500], mime_type=p.image.mime_type if p.image else "text/plain",
+            size_bytes=p.size, width=p.image.width if p.image else None,
+            height=p.image.height if p.image else None, source_archive=p.archive[:500], metadata=p.metadata,
+            import_job=self.import_job, uploaded_by=self.uploaded_by,
+            state=Item.State.REVIEWED if decided else Item.State.UNLABELLED,
+            final_labels=p.labels if decided else None, final_schema=self.schema if decided else None,
+            final_source=Item.FinalSource.IMPORT if decided else Item.FinalSource.NONE,
+            decided_by=self.uploaded_by if decided else None, decided_at=timezone.now() if decided else None,
+        )
+
+    def _report(self, pending: list[PendingItem], existing: dict, ids: dict[str, int]) -> None:
+        job_id = self.import_job.pk if self.import_job else None
+        for p in pending:
+            if p.content_hash in ids:
+                item_id = ids[p.content_hash]
+                self.report.accepted(file=p.file, archive=p.archive, line=p.line, item=item_id)
+            else:
+                item_id, from_job = existing[p.content_hash]
+                if job_id is not None and from_job == job_id:  # this import, run again after a crash
+                    self.report.accepted(file=p.file, archive=p.archive, line=p.line, item=item_id)
+                else:
+                    self.report.duplicate(file=p.file, archive=p.archive, line=p.line, item=item_id)
+            for file, archive, line in p.duplicates:
+                self.report.duplicate(file=file, archive=archive, line=line, item=item_id)
+
+
+ITEM_DELETE_FORBIDDEN = "Only the project's managers, or the labeler who uploaded it, may delete this item."
+
+
+@transaction.atomic
+def item_delete(*, item: Item, actor: User, actor_role: str) -> None:
+    """Delete an item with its labels; its stored file goes once the deletion is committed."""
+    if not (actor_role == ProjectRole.MANAGER or (actor_role == ProjectRole.LABELER and item.uploaded_by_id == actor.pk)):
+        raise DomainError(ITEM_DELETE_FORBIDDEN, status_code=403)
+    name = item.file.name if item.file else ""
+    audit_record(actor=actor, organization=item.project.organization, action="item.deleted", target=item,
+                 metadata={"project": item.project_id, "original_name": item.original_name,
+                           "content_hash": item.content_hash})
+    item.delete()
+    if name:
+        transaction.on_commit(lambda: stored_files_delete(names=[name]))

@@ -1,0 +1,17 @@
+"""Celery tasks of the labeling app: each loads ids, calls a service and records failure."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="labeling.tasks.import_run", acks_late=True, ignore_result=True)
+def import_run(import_job_id: int) -> None:
+    """Import a staged upload (``default`` queue). A finished job is skipped, so redelivery is harmless."""
+    from labeling.services.imports import import_job_fail, import_job_run
+
+    try:
+        import_job_run(import_job_id=import_job_id)
+    except Exception as exc:
+        import_job_fail(import_job_id=import_job_id, error=exc)
+        raise
