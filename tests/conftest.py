@@ -193,3 +193,17 @@ def page(chromium):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A fresh MEDIA_ROOT for one test, so it can assert exactly which files are stored."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+def stored_files(root) -> list[str]:
+    """Every file under a media root, as sorted relative paths."""
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
