@@ -116,3 +116,14 @@ def test_jsonl_of_a_project_with_boxes_carries_the_boxes(export, box_project):
     assert items[0]["boxes"] == [{"label": "car", "x": 10, "y": 5, "w": 40, "h": 20},
                                  {"label": "person", "x": 60, "y": 10, "w": 20, "h": 40}]
     assert items[2]["boxes"] == []
+
+
+def test_csv_without_images_is_a_manifest_only(export, image_project):
+    written = export("csv", image_project, include_images=False)
+
+    with open(written.root / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+
+    assert written.names == ["labels.csv"]
+    assert {int(row["item_id"]): _split_labels(row["labels"]) for row in rows} == image_project.expected
+    assert rows[0]["file_name"] == "" and rows[0]["original_file_name"] == "cat.jpg"
