@@ -122,6 +122,23 @@ class Item(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     review_outcome = models.CharField(max_length=8, choices=ReviewOutcome.choices, blank=True, default="")
 
+    # The latest model prediction, denormalised for the review queue's ordering.
+    prediction = models.ForeignKey(
+        "labeling.Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    predicted_labels = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    # Why the item waits for a person: the audit slice, low confidence, a QA sample, a flagged label.
+    queue_reason = models.CharField(max_length=16, blank=True, default="")
+    # Review: an exclusive lease while one reviewer holds it; how many reviews it needs (overlap).
+    lease_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    required_reviews = models.PositiveSmallIntegerField(default=1)
+    review_count = models.PositiveSmallIntegerField(default=0)
+    gold_labels = models.JSONField(null=True, blank=True)  # a known answer: reviewers are scored on it
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -131,6 +148,7 @@ class Item(models.Model):
             models.Index(fields=["project", "state"]),
             models.Index(fields=["project", "in_audit_slice"]),
             models.Index(fields=["uploaded_by", "project", "-id"]),
+            models.Index(fields=["project", "state", "confidence", "id"], name="item_queue_order"),
         ]
 
     def __str__(self) -> str:
@@ -159,3 +177,156 @@ class HumanLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.labels} on item {self.item_id}"
+
+
+class Job(models.Model):
+    """A batch of items classified by one model, split into chunks on the ``inference`` queue."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Kind(models.TextChoices):
+        CLASSIFY = "classify", "Classify items"
+        RESCORE = "rescore", "Re-score waiting items after learning"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CLASSIFY)
+    model_name = models.CharField(max_length=200)
+    schema = models.ForeignKey("projects.LabelSchema", on_delete=models.RESTRICT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    chunk_size = models.PositiveIntegerField(default=128)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.model_name}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class JobChunk(models.Model):
+    """A slice of a job's items; ``done`` flips once, so a chunk delivered twice counts once."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    item_ids = models.JSONField(default=list)
+    done = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="job_chunk_unique")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of job {self.job_id}"
+
+
+class Prediction(models.Model):
+    """A model's labels for an item: calibrated probabilities over the schema's categories."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="predictions")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.CASCADE, related_name="predictions")
+    model_name = models.CharField(max_length=200)
+    schema = models.ForeignKey("projects.LabelSchema", on_delete=models.RESTRICT, related_name="+")
+    labels = models.JSONField(default=list)
+    confidence = models.FloatField()
+    probabilities = models.JSONField(default=list)  # calibrated, in the schema's category order
+    logits = models.JSONField(default=list)  # before the temperature, for refitting calibration
+    temperature = models.FloatField(default=1.0)
+    calibrated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "item"], name="prediction_unique_per_job_item")]
+        indexes = [models.Index(fields=["item", "-created_at"]), models.Index(fields=["job", "confidence"])]
+
+    def __str__(self) -> str:
+        return f"{self.labels} ({self.confidence:.2f}) for item {self.item_id}"
+
+
+class JobItemError(models.Model):
+    """An item a job could not classify, and why (it fails alone)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="item_errors")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "item"], name="job_item_error_unique")]
+
+
+class ItemEmbedding(models.Model):
+    """An item's embedding from a model (float16 bytes), kept for few-shot heads and active learning."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="embeddings")
+    model_name = models.CharField(max_length=200)
+    vector = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "model_name"], name="item_embedding_unique")]
+
+
+class ModelCalibration(models.Model):
+    """Per project and model: the temperature and auto-accept threshold fitted on the audit slice."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="calibrations")
+    model_name = models.CharField(max_length=200)
+    temperature = models.FloatField(default=1.0)
+    fitted_on = models.PositiveIntegerField(default=0)
+    ece_before = models.FloatField(null=True, blank=True)
+    ece_after = models.FloatField(null=True, blank=True)
+    nll_before = models.FloatField(null=True, blank=True)
+    nll_after = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)  # fitted for the project's target precision
+    precision = models.JSONField(default=dict, blank=True)  # the estimate, its interval, counts
+    fitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "model_name"], name="calibration_unique")]
+
+    def __str__(self) -> str:
+        return f"T={self.temperature:.3f} for {self.model_name} on project {self.project_id}"
+
+
+class HeadVersion(models.Model):
+    """A few-shot head trained on a project's human labels; promoted only if it beats the active model."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="head_versions")
+    base_model = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    schema = models.ForeignKey("projects.LabelSchema", on_delete=models.RESTRICT, related_name="+")
+    head = models.BinaryField()
+    classes = models.JSONField(default=list)
+    trained_on = models.PositiveIntegerField(default=0)
+    evaluated_on = models.PositiveIntegerField(default=0)
+    heldout_accuracy = models.FloatField(null=True, blank=True)
+    baseline_accuracy = models.FloatField(null=True, blank=True)  # the model it had to beat, same items
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["project", "version"], name="head_version_unique")]
+        indexes = [models.Index(fields=["project", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"head v{self.version} of project {self.project_id}"

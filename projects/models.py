@@ -43,6 +43,18 @@ class Project(models.Model):
     )
     qa_sample_rate = models.FloatField(default=0.0)
     audit_slice_size = models.PositiveIntegerField(default=150)
+    # Precision you can state: the auto-accept threshold is fitted on the audit slice for this target;
+    # strict mode requires the interval's lower bound to clear it.
+    target_precision = models.FloatField(default=0.95)
+    strict_precision = models.BooleanField(default=False)
+    # Learning: after this many new human labels the head is retrained and waiting items re-scored.
+    learn_every = models.PositiveIntegerField(default=50)
+    labels_since_learning = models.PositiveIntegerField(default=0)
+    # Review: the queue's default strategy, lease length, and overlap (k reviewers for a fraction).
+    queue_strategy = models.CharField(max_length=32, default="uncertainty")
+    lease_seconds = models.PositiveIntegerField(default=600)
+    overlap_reviewers = models.PositiveSmallIntegerField(default=2)
+    overlap_fraction = models.FloatField(default=0.0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
