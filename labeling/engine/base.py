@@ -1,0 +1,204 @@
+"""The classifier interface every model implements, and the batching that makes a bad item fail alone."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from labeling.engine.calibration import apply_temperature
+from labeling.engine.errors import (
+    EMPTY_TEXT,
+    ITEM_FAILED,
+    LABEL_NOT_SUPPORTED,
+    NO_CATEGORIES,
+    WRONG_INPUT_KIND,
+    EngineError,
+    InputKindError,
+    ItemError,
+    LabelSetError,
+)
+from labeling.engine.results import (
+    Category,
+    ClassificationResult,
+    EmbeddingResult,
+    Item,
+    Modality,
+    as_categories,
+)
+
+NO_EMBEDDINGS = "The model {name!r} has no embeddings."
+SHOWN_LABELS = 20  # how many supported labels an error message lists
+
+
+class Classifier(ABC):
+    """A loaded model: ``classify`` a batch of items over a label set, and ``embed`` them if it can.
+
+    Subclasses set ``modality``, ``fixed_labels`` (None: any label set, given as categories) and
+    ``embedding_dim`` (None: no embeddings), and implement ``_logits`` (and ``_embed_batch``).
+    Probabilities are always softmax(logits) (sigmoid for multi-label), so a calibration
+    temperature applies to every model the same way.
+    """
+
+    modality: Modality = "text"
+    fixed_labels: tuple[str, ...] | None = None
+    label_aliases: Mapping[str, str] = {}
+    embedding_dim: int | None = None
+    multi_label: bool = False
+    default_batch_size: int = 32
+
+    def __init__(self, *, name: str, batch_size: int | None = None):
+        self.name = name
+        self.batch_size = batch_size or self.default_batch_size
+
+    # Public surface.
+
+    def classify(self, items: Sequence[Item], categories: Sequence[Category | str | Mapping] | None = None, *,
+                 batch_size: int | None = None, temperature: float = 1.0,
+                 with_embeddings: bool = False) -> ClassificationResult:
+        """One probability vector per item over ``categories`` (or the model's own labels when it has fixed
+        ones and none are given). A fixed-label model given categories keeps just those labels, renormalised.
+        ``with_embeddings`` also returns each item's embedding, from the same forward pass where the model allows."""
+        cats = as_categories(categories)
+        labels, columns = self._resolve_labels(cats)
+        width = len(self.fixed_labels) if self.fixed_labels is not None else len(labels)
+        prepared, errors = self._prepare_all(items)
+        embeddings = None
+        if with_embeddings:
+            if self.embedding_dim is None:
+                raise EngineError(NO_EMBEDDINGS.format(name=self.name))
+            both = self._run(prepared, errors,
+                             lambda batch: np.concatenate(self._logits_and_embeddings(batch, cats), axis=1),
+                             width + self.embedding_dim, batch_size)
+            logits, embeddings = both[:, :width], both[:, width:].astype(np.float32)
+        else:
+            logits = self._run(prepared, errors, lambda batch: self._logits(batch, cats), width, batch_size)
+        if columns is not None:
+            logits = logits[:, columns]
+        with np.errstate(invalid="ignore"):
+            probabilities = apply_temperature(logits, temperature, multi_label=self.multi_label)
+        return ClassificationResult(model=self.name, labels=labels, logits=logits, probabilities=probabilities,
+                                    errors=tuple(errors), multi_label=self.multi_label, temperature=temperature,
+                                    embeddings=embeddings)
+
+    def embed(self, items: Sequence[Item], *, batch_size: int | None = None) -> EmbeddingResult:
+        """One embedding per item (NaN rows for items that failed, with their errors)."""
+        if self.embedding_dim is None:
+            raise EngineError(NO_EMBEDDINGS.format(name=self.name))
+        prepared, errors = self._prepare_all(items)
+        vectors = self._run(prepared, errors, self._embed_batch, self.embedding_dim, batch_size)
+        return EmbeddingResult(model=self.name, vectors=vectors.astype(np.float32), errors=tuple(errors))
+
+    @property
+    def any_label_set(self) -> bool:
+        return self.fixed_labels is None
+
+    # For subclasses.
+
+    def _prepare(self, item: Item) -> Any:
+        """Turn one raw item into model input; raise ItemError to fail this item alone."""
+        if not item.strip():
+            raise ItemError(EMPTY_TEXT)
+        return item
+
+    @abstractmethod
+    def _logits(self, batch: list, categories: tuple[Category, ...] | None) -> np.ndarray:
+        """(len(batch), n_labels) logits: over ``fixed_labels`` for fixed-label models, else over categories."""
+
+    def _embed_batch(self, batch: list) -> np.ndarray:
+        raise EngineError(NO_EMBEDDINGS.format(name=self.name))
+
+    def _logits_and_embeddings(self, batch: list, categories: tuple[Category, ...] | None
+                               ) -> tuple[np.ndarray, np.ndarray]:
+        """Both at once; models whose logits come from their embeddings override this to run once."""
+        return self._logits(batch, categories), self._embed_batch(batch)
+
+    def _length(self, prepared: Any) -> int:
+        """Items are batched in order of this key: texts by length, so a batch pads little."""
+        return len(prepared) if isinstance(prepared, str) else 0
+
+    # Machinery.
+
+    def _resolve_labels(self, cats: tuple[Category, ...] | None) -> tuple[tuple[str, ...], np.ndarray | None]:
+        if self.fixed_labels is None:
+            if not cats:
+                raise LabelSetError(NO_CATEGORIES.format(name=self.name))
+            return tuple(c.name for c in cats), None
+        if cats is None:
+            return self.fixed_labels, None
+        index = {label.lower(): i for i, label in enumerate(self.fixed_labels)}
+        for alias, label in self.label_aliases.items():
+            index.setdefault(alias.lower(), index[label.lower()])
+        columns = [index.get(c.name.strip().lower()) for c in cats]
+        missing = [c.name for c, col in zip(cats, columns, strict=True) if col is None]
+        if missing:
+            shown = ", ".join(self.fixed_labels[:SHOWN_LABELS])
+            if len(self.fixed_labels) > SHOWN_LABELS:
+                shown += f", ... ({len(self.fixed_labels)} in all)"
+            raise LabelSetError(LABEL_NOT_SUPPORTED.format(name=self.name, labels=", ".join(map(repr, missing)),
+                                                           supported=shown))
+        return tuple(c.name for c in cats), np.array(columns, dtype=np.int64)
+
+    def _check_kind(self, index: int, item: Any) -> None:
+        if self.modality == "text":
+            ok, expected = isinstance(item, str), "texts (str)"
+        else:
+            ok, expected = isinstance(item, bytes | bytearray | memoryview), "images (encoded bytes)"
+        if not ok:
+            raise InputKindError(WRONG_INPUT_KIND.format(name=self.name, expected=expected, index=index,
+                                                         got=type(item).__name__))
+
+    def _prepare_all(self, items: Sequence[Item]) -> tuple[list, list[str | None]]:
+        prepared: list = []
+        errors: list[str | None] = []
+        for i, item in enumerate(items):
+            self._check_kind(i, item)
+            try:
+                prepared.append(self._prepare(item))
+                errors.append(None)
+            except ItemError as exc:
+                prepared.append(None)
+                errors.append(str(exc))
+        return prepared, errors
+
+    def _run(self, prepared: list, errors: list[str | None], forward: Callable[[list], np.ndarray], width: int,
+             batch_size: int | None) -> np.ndarray:
+        """Run ``forward`` over the prepared items in batches. A batch that raises is retried item by item so
+        only the items that fail get an error (written into ``errors``); if every item fails, it raises."""
+        out = np.full((len(prepared), width), np.nan, dtype=np.float64)
+        todo = sorted((i for i, e in enumerate(errors) if e is None), key=lambda i: self._length(prepared[i]))
+        size = max(1, batch_size or self.batch_size)
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
+            try:
+                out[chunk] = forward([prepared[i] for i in chunk])
+                continue
+            except Exception as exc:
+                if _is_out_of_memory(exc):
+                    raise
+                if len(chunk) == 1:
+                    errors[chunk[0]] = _item_error(exc)
+                    continue
+            failures: dict[int, Exception] = {}
+            for i in chunk:
+                try:
+                    out[i] = forward([prepared[i]])[0]
+                except Exception as exc:
+                    if _is_out_of_memory(exc):
+                        raise
+                    failures[i] = exc
+            if len(failures) == len(chunk):  # every item fails: the model is broken, not the items
+                raise next(iter(failures.values()))
+            for i, exc in failures.items():
+                errors[i] = _item_error(exc)
+        return out
+
+
+def _item_error(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ItemError) else ITEM_FAILED.format(reason=f"{type(exc).__name__}: {exc}")
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"

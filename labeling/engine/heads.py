@@ -1,0 +1,193 @@
+"""Few-shot heads: logistic regression on a model's embeddings, trained on a project's labelled items.
+
+A head is plain arrays once fitted (weights, biases, which categories it saw), so it predicts
+with numpy alone and is stored as bytes (an .npz, no pickle) or as a dict of arrays.
+Single-label heads are multinomial (softmax over categories); multi-label heads are one-vs-rest
+(an independent sigmoid per category).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+
+from labeling.engine.base import Classifier
+from labeling.engine.calibration import sigmoid, softmax
+from labeling.engine.errors import HEAD_MISMATCH, LabelSetError
+from labeling.engine.results import Category
+
+NEEDS_TWO_CATEGORIES = "A few-shot head needs labelled items from at least two categories; got {found}."
+BAD_LABELS = "Labels must be {expected}; got {got}."
+NOT_FITTED = "The few-shot head has not been fitted."
+# A category with no labelled item can't be learned: its logit sits this far below the row's lowest,
+# so it gets a probability near zero but a finite logit that calibration can still work with.
+ABSENT_LOGIT_GAP = 10.0
+DEFAULT_C = 10.0  # inverse L2 strength; inputs are unit vectors, so weights must grow to separate them
+
+
+def enough_labels(label_indices: Sequence[int], *, min_per_category: int = 2, min_categories: int = 2) -> bool:
+    """Whether a single-label head is worth fitting: at least ``min_categories`` categories with
+    ``min_per_category`` labelled items each."""
+    _, counts = np.unique(np.asarray(label_indices, dtype=np.int64), return_counts=True)
+    return int((counts >= min_per_category).sum()) >= min_categories
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+class FewShotHead:
+    """Logistic regression over unit-normalised embeddings, for ``n_categories`` categories."""
+
+    def __init__(self, n_categories: int, *, multi_label: bool = False, C: float = DEFAULT_C):
+        self.n_categories = int(n_categories)
+        self.multi_label = bool(multi_label)
+        self.C = float(C)
+        self.weights: np.ndarray | None = None  # (n_categories, dim)
+        self.biases: np.ndarray | None = None  # (n_categories,)
+        self.present: np.ndarray | None = None  # (n_categories,) bool: seen in training (single-label)
+        self.n_trained = 0
+
+    # Training.
+
+    def fit(self, embeddings, labels) -> FewShotHead:
+        """Fit on (n, dim) embeddings and their labels: for single-label, n category indices; for multi-label,
+        an (n, n_categories) 0/1 matrix or n lists of category indices."""
+        x = _unit_rows(np.asarray(embeddings, dtype=np.float64))
+        if self.multi_label:
+            self._fit_one_vs_rest(x, self._indicator(labels, len(x)))
+        else:
+            self._fit_multinomial(x, self._indices(labels, len(x)))
+        self.n_trained = len(x)
+        return self
+
+    def _indices(self, labels, n: int) -> np.ndarray:
+        y = np.asarray(labels, dtype=np.int64)
+        if y.shape != (n,) or (n and (y.min() < 0 or y.max() >= self.n_categories)):
+            raise ValueError(BAD_LABELS.format(expected=f"{n} category indices in [0, {self.n_categories})",
+                                               got=f"shape {y.shape}"))
+        return y
+
+    def _indicator(self, labels, n: int) -> np.ndarray:
+        if len(labels) and not np.isscalar(labels[0]) and not isinstance(labels, np.ndarray):
+            y = np.zeros((len(labels), self.n_categories))
+            for row, indices in enumerate(labels):
+                y[row, list(indices)] = 1.0
+        else:
+            y = np.asarray(labels, dtype=np.float64)
+        if y.shape != (n, self.n_categories):
+            raise ValueError(BAD_LABELS.format(expected=f"an ({n}, {self.n_categories}) 0/1 matrix",
+                                               got=f"shape {y.shape}"))
+        return y
+
+    def _fit_multinomial(self, x: np.ndarray, y: np.ndarray) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        seen = np.unique(y)
+        if len(seen) < 2:
+            raise ValueError(NEEDS_TWO_CATEGORIES.format(found=len(seen)))
+        model = LogisticRegression(C=self.C, max_iter=2000).fit(x, y)
+        coef, intercept = model.coef_, model.intercept_
+        if len(seen) == 2:  # sklearn keeps one row for two classes: softmax([-z/2, z/2]) == sigmoid(z)
+            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        self.weights = np.zeros((self.n_categories, x.shape[1]))
+        self.biases = np.zeros(self.n_categories)
+        self.weights[seen], self.biases[seen] = coef, intercept
+        self.present = np.zeros(self.n_categories, dtype=bool)
+        self.present[seen] = True
+
+    def _fit_one_vs_rest(self, x: np.ndarray, y: np.ndarray) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self.weights = np.zeros((self.n_categories, x.shape[1]))
+        self.biases = np.zeros(self.n_categories)
+        for k in range(self.n_categories):
+            column = y[:, k]
+            if column.min() == column.max():  # all in or all out: a constant, smoothed rate
+                rate = (column.sum() + 1) / (len(column) + 2)
+                self.biases[k] = np.log(rate / (1 - rate))
+                continue
+            model = LogisticRegression(C=self.C, max_iter=2000).fit(x, column)
+            self.weights[k], self.biases[k] = model.coef_[0], model.intercept_[0]
+        self.present = np.ones(self.n_categories, dtype=bool)
+
+    # Prediction.
+
+    def decision_function(self, embeddings) -> np.ndarray:
+        """(n, n_categories) logits."""
+        if self.weights is None:
+            raise ValueError(NOT_FITTED)
+        z = _unit_rows(np.atleast_2d(np.asarray(embeddings, dtype=np.float64))) @ self.weights.T + self.biases
+        if not self.multi_label and not self.present.all():
+            z[:, ~self.present] = z[:, self.present].min(axis=1, keepdims=True) - ABSENT_LOGIT_GAP
+        return z
+
+    def predict_proba(self, embeddings) -> np.ndarray:
+        """Single-label: rows sum to 1. Multi-label: an independent probability per category."""
+        z = self.decision_function(embeddings)
+        return sigmoid(z) if self.multi_label else softmax(z)
+
+    # Storage.
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        if self.weights is None:
+            raise ValueError(NOT_FITTED)
+        return {"weights": self.weights, "biases": self.biases, "present": self.present,
+                "n_categories": np.array(self.n_categories), "multi_label": np.array(self.multi_label),
+                "C": np.array(self.C), "n_trained": np.array(self.n_trained)}
+
+    @classmethod
+    def from_dict(cls, arrays) -> FewShotHead:
+        head = cls(int(arrays["n_categories"]), multi_label=bool(arrays["multi_label"]), C=float(arrays["C"]))
+        head.weights = np.asarray(arrays["weights"], dtype=np.float64)
+        head.biases = np.asarray(arrays["biases"], dtype=np.float64)
+        head.present = np.asarray(arrays["present"], dtype=bool)
+        head.n_trained = int(arrays["n_trained"])
+        return head
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **self.to_dict())
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> FewShotHead:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            return cls.from_dict({k: arrays[k] for k in arrays.files})
+
+
+class FewShotModel(Classifier):
+    """A base model's embeddings through a fitted few-shot head: a classifier over the head's categories."""
+
+    def __init__(self, *, name: str, base: Classifier, head: FewShotHead, categories: Sequence[Category | str],
+                 batch_size: int | None = None):
+        super().__init__(name=name, batch_size=batch_size or base.batch_size)
+        names = tuple(c.name if isinstance(c, Category) else str(c) for c in categories)
+        if len(names) != head.n_categories:
+            raise LabelSetError(HEAD_MISMATCH.format(trained=head.n_categories, given=len(names)))
+        self.base = base
+        self.head = head
+        self.modality = base.modality
+        self.embedding_dim = base.embedding_dim
+        self.fixed_labels = names
+        self.multi_label = head.multi_label
+
+    def _prepare(self, item):
+        return self.base._prepare(item)
+
+    def _length(self, prepared) -> int:
+        return self.base._length(prepared)
+
+    def _embed_batch(self, batch: list) -> np.ndarray:
+        return self.base._embed_batch(batch)
+
+    def _logits(self, batch: list, categories) -> np.ndarray:
+        return self.head.decision_function(self._embed_batch(batch))
+
+    def _logits_and_embeddings(self, batch, categories):
+        embeddings = self._embed_batch(batch)
+        return self.head.decision_function(embeddings), embeddings
