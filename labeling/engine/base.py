@@ -176,7 +176,7 @@ class Classifier(ABC):
                 out[chunk] = forward([prepared[i] for i in chunk])
                 continue
             except Exception as exc:
-                if _is_out_of_memory(exc):
+                if _is_systemic(exc):
                     raise
                 if len(chunk) == 1:
                     errors[chunk[0]] = _item_error(exc)
@@ -186,7 +186,7 @@ class Classifier(ABC):
                 try:
                     out[i] = forward([prepared[i]])[0]
                 except Exception as exc:
-                    if _is_out_of_memory(exc):
+                    if _is_systemic(exc):
                         raise
                     failures[i] = exc
             if len(failures) == len(chunk):  # every item fails: the model is broken, not the items
@@ -200,5 +200,6 @@ def _item_error(exc: Exception) -> str:
     return str(exc) if isinstance(exc, ItemError) else ITEM_FAILED.format(reason=f"{type(exc).__name__}: {exc}")
 
 
-def _is_out_of_memory(exc: BaseException) -> bool:
-    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
+def _is_systemic(exc: BaseException) -> bool:
+    """Failures of the model or the machine, never of one item: they fail the whole call."""
+    return isinstance(exc, EngineError | MemoryError) or type(exc).__name__ == "OutOfMemoryError"
