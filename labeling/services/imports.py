@@ -43,6 +43,7 @@ from projects.selectors import schema_current
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
+SPOOL_MEMORY_BYTES = 256 * 1024
 ENTRY_DAMAGED = "The archive entry is damaged (its data does not match its checksum)."
 IMPORT_FAILED = "The import failed unexpectedly ({error}); items imported before the failure were kept."
 
@@ -386,7 +387,9 @@ def _hash(stream: BinaryIO) -> str:
 
 
 def _spool(source: BinaryIO, *, limit: int) -> tuple[BinaryIO, str, int]:
-    target = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR)
+    """Copy an archive entry into a seekable file, hashing on the way: small ones stay in memory
+    (at most ``MAX_OPEN_FILES`` wait in a batch), larger ones roll over to a temporary file."""
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, dir=settings.FILE_UPLOAD_TEMP_DIR)
     digest = hashlib.sha256()
     size = 0
     try:

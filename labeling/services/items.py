@@ -21,7 +21,7 @@ from labeling.uploads.sniff import ImageInfo
 from modelship.exceptions import DomainError
 from projects.models import LabelSchema, Project, ProjectRole
 
-MAX_OPEN_FILES = 100  # images waiting in a batch each hold an open temporary file
+MAX_OPEN_FILES = 100  # images waiting in a batch each hold a spooled file (memory, or a descriptor)
 
 
 def text_hash(text: str) -> tuple[str, int]:
@@ -108,6 +108,8 @@ class ItemWriter:
             self.open_files = 0
 
     def _write(self) -> None:
+        self._user_id = self.uploaded_by.pk if self.uploaded_by else None
+        self._now = timezone.now()
         pending = list(self.pending.values())
         existing = {
             content_hash: (item_id, job_id)
@@ -124,8 +126,9 @@ class ItemWriter:
                 labelled = [(row, p) for row, p in zip(rows, new, strict=True) if p.labels is not None]
                 if labelled:
                     HumanLabel.objects.bulk_create(
-                        [HumanLabel(item=row, labels=p.labels, schema=self.schema, source=HumanLabel.Source.IMPORT,
-                                    created_by=self.uploaded_by) for row, p in labelled],
+                        [HumanLabel(item_id=row.pk, labels=p.labels, schema_id=self.schema.pk,
+                                    source=HumanLabel.Source.IMPORT, created_by_id=self._user_id)
+                         for row, p in labelled],
                         batch_size=self.batch_size,
                     )
                 ids = {p.content_hash: row.pk for row, p in zip(rows, new, strict=True)}
@@ -150,16 +153,17 @@ class ItemWriter:
             written.append(name)
             self.uncommitted_names.append(name)
         decided = p.labels is not None
+        # Ids rather than instances: building thousands of rows, the related descriptors add up.
         return Item(
-            project=self.project, kind=p.kind, text=p.text, file=name, content_hash=p.content_hash,
+            project_id=self.project.pk, kind=p.kind, text=p.text, file=name, content_hash=p.content_hash,
             original_name=p.original_name[:500], mime_type=p.image.mime_type if p.image else "text/plain",
             size_bytes=p.size, width=p.image.width if p.image else None,
             height=p.image.height if p.image else None, source_archive=p.archive[:500], metadata=p.metadata,
-            import_job=self.import_job, uploaded_by=self.uploaded_by,
+            import_job_id=self.import_job.pk if self.import_job else None, uploaded_by_id=self._user_id,
             state=Item.State.REVIEWED if decided else Item.State.UNLABELLED,
-            final_labels=p.labels if decided else None, final_schema=self.schema if decided else None,
+            final_labels=p.labels if decided else None, final_schema_id=self.schema.pk if decided else None,
             final_source=Item.FinalSource.IMPORT if decided else Item.FinalSource.NONE,
-            decided_by=self.uploaded_by if decided else None, decided_at=timezone.now() if decided else None,
+            decided_by_id=self._user_id if decided else None, decided_at=self._now if decided else None,
         )
 
     def _report(self, pending: list[PendingItem], existing: dict, ids: dict[str, int]) -> None:
