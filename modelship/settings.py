@@ -180,6 +180,12 @@ IMPORT_ASYNC_ITEMS = env.int("IMPORT_ASYNC_ITEMS", default=500)  # above this ma
 IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=50 * _MiB)  # ... or above this many bytes
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=1000)  # rows per insert
 
+# --- Exports (exports.services) -------------------------------------------------------------------
+EXPORT_TTL_HOURS = env.float("EXPORT_TTL_HOURS", default=72.0)  # a finished export's file is kept this long
+EXPORT_CHUNK_SIZE = env.int("EXPORT_CHUNK_SIZE", default=2000)  # item rows fetched per database round trip
+EXPORT_PROGRESS_EVERY = env.int("EXPORT_PROGRESS_EVERY", default=1000)  # items between progress writes
+EXPORT_TEMP_DIR = env("EXPORT_TEMP_DIR", default=None)  # local disk the ZIP is built on (default: the system's)
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -248,6 +254,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+# Auto-labeling: chunk size on the inference queue, and request limits of the classify endpoints.
+INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=128)
+INFERENCE_CHUNK_MIN = 64
+INFERENCE_CHUNK_MAX = 256
+CLASSIFY_BATCH_MAX_ITEMS = env.int("CLASSIFY_BATCH_MAX_ITEMS", default=1000)
+CLASSIFY_TEXT_MAX_CHARS = env.int("CLASSIFY_TEXT_MAX_CHARS", default=20000)
+QUICK_TEXT_MAX_CHARS = env.int("QUICK_TEXT_MAX_CHARS", default=1000)
 MODELSHIP_HEARTBEAT_SECONDS = env.float("MODELSHIP_HEARTBEAT_SECONDS", default=10.0)
 MODELSHIP_REQUIRE_SERVICES = env.bool("MODELSHIP_REQUIRE_SERVICES", default=False)
 

@@ -433,15 +433,17 @@ def _finish(job: ImportJob, report: ImportReport) -> ImportJob:
     return job
 
 
-def upload_receive(*, project: Project, files: list[UploadFile], text_mode: str, uploaded_by: User) -> ImportJob:
-    """Import an upload: at once (the job comes back finished) or on a worker (it comes back queued)."""
+def upload_receive(*, project: Project, files: list[UploadFile], text_mode: str, uploaded_by: User,
+                   force_sync: bool = False) -> ImportJob:
+    """Import an upload: at once (the job comes back finished) or on a worker (it comes back queued).
+    ``force_sync`` imports at once whatever the size (callers that bound the size themselves)."""
     if project.status == Project.Status.ARCHIVED:
         raise DomainError(messages.PROJECT_ARCHIVED, field="project")
     if not files:
         raise DomainError(messages.NO_FILES, field="files")
     limits = UploadLimits.from_settings()
     inspection = upload_inspect(files=files, project=project, text_mode=text_mode, limits=limits)
-    if inspection.items > limits.async_items or inspection.bytes > limits.async_bytes:
+    if not force_sync and (inspection.items > limits.async_items or inspection.bytes > limits.async_bytes):
         return _import_enqueue(project=project, files=files, text_mode=text_mode, uploaded_by=uploaded_by,
                                inspection=inspection)
     uncommitted: list[str] = []  # files written for rows not yet committed

@@ -1,0 +1,231 @@
+"""Learning from people: calibration and the auto-accept threshold fitted on the random audit slice,
+few-shot heads trained on human labels (a version is promoted only if it beats the active model on
+held-out items), and re-scoring the items still waiting.
+
+The audit slice is a uniform random sample of the project. Items picked for review because the model
+was unsure are biased toward hard cases; a temperature or threshold fitted on them misses its target,
+so neither is ever fitted on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from labeling.engine import FewShotHead, enough_labels, fit_temperature, model_spec
+from labeling.engine.calibration import apply_temperature, expected_calibration_error
+from labeling.engine.precision import choose_threshold
+from labeling.models import HeadVersion, Item, ItemEmbedding, Job, ModelCalibration, Prediction
+from labeling.services.scoring import EMBEDDING_DTYPE, ProjectScorer, active_head
+from projects.models import LabelSchema, Project
+from projects.selectors import schema_categories, schema_current
+
+MIN_AUDIT_LABELS = 30  # below this the audit slice says too little to fit a threshold
+FOLDS = 5
+HUMAN_SOURCES = (Item.FinalSource.IMPORT, Item.FinalSource.REVIEW)
+WAITING_STATES = (Item.State.PREDICTED, Item.State.NEEDS_REVIEW, Item.State.AUTO_ACCEPTED)
+
+
+def _human_labelled(project: Project, schema: LabelSchema):
+    """Items with a person's single decided label (rejections excluded), as (ids, label index, audit)."""
+    paths = [c.path for c in schema_categories(schema=schema)]
+    index = {p: i for i, p in enumerate(paths)}
+    rows = (Item.objects.filter(project=project, final_source__in=HUMAN_SOURCES)
+            .exclude(review_outcome=Item.ReviewOutcome.REJECTED)
+            .values_list("id", "final_labels", "in_audit_slice").order_by("id"))
+    ids, labels, audit = [], [], []
+    for item_id, final, in_audit in rows:
+        if isinstance(final, list) and len(final) == 1 and final[0] in index:
+            ids.append(item_id)
+            labels.append(index[final[0]])
+            audit.append(bool(in_audit))
+    return paths, np.array(ids, dtype=np.int64), np.array(labels, dtype=np.int64), np.array(audit, dtype=bool)
+
+
+def _embeddings(item_ids, base_model: str) -> dict[int, np.ndarray]:
+    return {
+        item_id: np.frombuffer(bytes(vector), dtype=EMBEDDING_DTYPE).astype(np.float32)
+        for item_id, vector in ItemEmbedding.objects.filter(item_id__in=list(item_ids), model_name=base_model)
+        .values_list("item_id", "vector").iterator(chunk_size=2000)
+    }
+
+
+def _stored_logits(item_ids, model_name: str) -> dict[int, np.ndarray]:
+    """Each item's latest logits from ``model_name`` (predictions made before a person labelled it)."""
+    latest = (Prediction.objects.filter(item_id__in=list(item_ids), model_name=model_name)
+              .values("item_id").annotate(last=Max("id")).values_list("last", flat=True))
+    return {item_id: np.asarray(logits, dtype=np.float64)
+            for item_id, logits in Prediction.objects.filter(id__in=list(latest)).values_list("item_id", "logits")
+            if logits}
+
+
+def _out_of_fold_logits(x: np.ndarray, y: np.ndarray, n_categories: int, seed: int = 0) -> np.ndarray | None:
+    """Logits for every labelled item from a head that never saw it (K-fold cross-fitting)."""
+    folds = min(FOLDS, len(y))
+    if folds < 2:
+        return None
+    order = np.random.default_rng(seed).permutation(len(y))
+    out = np.full((len(y), n_categories), np.nan)
+    for k in range(folds):
+        test = order[k::folds]
+        train = np.setdiff1d(order, test)
+        if len(np.unique(y[train])) < 2:
+            return None
+        head = FewShotHead(n_categories).fit(x[train], y[train])
+        out[test] = head.decision_function(x[test])
+    return out
+
+
+def calibration_fit(*, project: Project, model_name: str, audit_logits: np.ndarray, audit_labels: np.ndarray,
+                    pool_logits: np.ndarray | None = None) -> ModelCalibration:
+    """Fit the temperature on the audit slice's logits and choose the threshold for the project's
+    target precision on the same items; store both with how many items they were fitted on."""
+    calibration, _ = ModelCalibration.objects.get_or_create(project=project, model_name=model_name)
+    fit = fit_temperature(audit_logits, audit_labels)
+    probabilities = apply_temperature(audit_logits, fit.temperature)
+    confidences = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == audit_labels
+    pool = None if pool_logits is None or not len(pool_logits) else apply_temperature(
+        pool_logits, fit.temperature).max(axis=1)
+    choice = choose_threshold(audit_confidences=confidences, audit_correct=correct, target=project.target_precision,
+                              pool_confidences=pool, strict=project.strict_precision)
+    calibration.temperature = fit.temperature
+    calibration.fitted_on = fit.n_items
+    calibration.ece_before, calibration.ece_after = fit.ece_before, fit.ece_after
+    calibration.nll_before, calibration.nll_after = fit.nll_before, fit.nll_after
+    calibration.threshold = choice.threshold if len(audit_labels) >= MIN_AUDIT_LABELS else None
+    calibration.precision = choice.as_dict()
+    calibration.fitted_at = timezone.now()
+    calibration.save()
+    return calibration
+
+
+def _train_head(project, schema, base_model, paths, ids, labels, audit) -> HeadVersion | None:
+    """Train a candidate head; promote it if it beats the active model on the held-out audit items."""
+    vectors = _embeddings(ids, base_model)
+    keep = np.array([i in vectors for i in ids], dtype=bool)
+    ids, labels, audit = ids[keep], labels[keep], audit[keep]
+    if not enough_labels(labels.tolist()):
+        return None
+    x = np.stack([vectors[i] for i in ids])
+    oof = _out_of_fold_logits(x, labels, len(paths))
+    if oof is None:
+        return None
+    evaluate = audit if audit.sum() >= 10 else np.ones_like(audit)
+    candidate_accuracy = float((oof[evaluate].argmax(axis=1) == labels[evaluate]).mean())
+    current = active_head(project=project, base_model=base_model, schema=schema)
+    current_name = f"{base_model}+head-v{current.version}" if current else base_model
+    stored = _stored_logits(ids[evaluate], current_name)
+    if stored:
+        eval_ids, eval_labels = ids[evaluate], labels[evaluate]
+        hits = [int(np.argmax(stored[i])) == y for i, y in zip(eval_ids, eval_labels, strict=True) if i in stored]
+        baseline = float(np.mean(hits)) if hits else 0.0
+    else:
+        baseline = 0.0
+    head = FewShotHead(len(paths)).fit(x, labels)
+    version = (HeadVersion.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
+    promoted = candidate_accuracy > baseline
+    with transaction.atomic():
+        if promoted:
+            HeadVersion.objects.filter(project=project, is_active=True).update(is_active=False)
+        record = HeadVersion.objects.create(
+            project=project, base_model=base_model, version=version, schema=schema, head=head.to_bytes(),
+            classes=paths, trained_on=len(labels), evaluated_on=int(evaluate.sum()),
+            heldout_accuracy=candidate_accuracy, baseline_accuracy=baseline, is_active=promoted,
+        )
+    record.oof_logits, record.labels, record.audit = oof, labels, audit
+    return record
+
+
+def project_learn(*, project_id: int) -> dict:
+    """The learning loop, run by a task after every ``learn_every`` new human labels."""
+    project = Project.objects.select_related("organization").filter(pk=project_id).first()
+    schema = schema_current(project=project) if project else None
+    if project is None or schema is None or not project.default_model:
+        return {"skipped": "no project or schema"}
+    base_model = project.default_model
+    paths, ids, labels, audit = _human_labelled(project, schema)
+    summary: dict = {"labelled": int(len(ids)), "audited": int(audit.sum())}
+    spec = model_spec(base_model)
+    head = None
+    if spec.embedding_dim is not None and not schema.multi_label:
+        head = _train_head(project, schema, base_model, paths, ids, labels, audit)
+        if head is not None:
+            summary.update(head_version=head.version, promoted=head.is_active,
+                           heldout_accuracy=head.heldout_accuracy, baseline_accuracy=head.baseline_accuracy)
+    if schema.multi_label:
+        return summary
+    scorer = ProjectScorer(project=project, schema=schema, base_model=base_model)
+    if head is not None and head.is_active:
+        audit_logits, audit_labels = head.oof_logits[head.audit], head.labels[head.audit]
+    else:
+        stored = _stored_logits(ids[audit], scorer.model_name)
+        keep = [k for k, i in enumerate(ids[audit]) if i in stored]
+        audit_logits = np.array([stored[ids[audit][k]] for k in keep]).reshape(len(keep), len(paths))
+        audit_labels = labels[audit][keep]
+    if len(audit_labels) >= 2:
+        calibration = calibration_fit(project=project, model_name=scorer.model_name, audit_logits=audit_logits,
+                                      audit_labels=audit_labels)
+        summary.update(temperature=calibration.temperature, threshold=calibration.threshold,
+                       ece_before=calibration.ece_before, ece_after=calibration.ece_after)
+    if head is not None and head.is_active:
+        summary["rescored"] = waiting_rescore(project=project, schema=schema, base_model=base_model)
+    return summary
+
+
+def waiting_rescore(*, project: Project, schema: LabelSchema, base_model: str, batch: int = 2000) -> int:
+    """Fresh predictions from the active head for every item still waiting for a person (or
+    auto-accepted), from stored embeddings: no forward pass. Recorded as a re-score job."""
+    from labeling.services.jobs import predictions_write
+
+    scorer = ProjectScorer(project=project, schema=schema, base_model=base_model)
+    if scorer.head is None:
+        return 0
+    waiting = (Item.objects.filter(project=project, state__in=WAITING_STATES)
+               .exclude(final_source__in=HUMAN_SOURCES).order_by("id"))
+    total = waiting.count()
+    job = Job.objects.create(project=project, kind=Job.Kind.RESCORE, model_name=base_model, schema=schema,
+                             total=total, status=Job.Status.RUNNING, started_at=timezone.now())
+    done = 0
+    ids = list(waiting.values_list("id", flat=True))
+    for start in range(0, len(ids), batch):
+        part = ids[start:start + batch]
+        vectors = _embeddings(part, base_model)
+        items = list(Item.objects.filter(pk__in=[i for i in part if i in vectors]).only("id").order_by("id"))
+        if not items:
+            continue
+        scored = scorer.score_embeddings(np.stack([vectors[i.id] for i in items]))
+        predictions_write(job=job, scorer=scorer, items=items, scored=scored)
+        done += len(items)
+    Job.objects.filter(pk=job.pk).update(total=done, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
+    return done
+
+
+def calibration_report(*, project: Project) -> dict:
+    """What the project shows about its model: temperature, ECE before/after, the precision statement."""
+    schema = schema_current(project=project)
+    if schema is None or not project.default_model:
+        return {}
+    head = active_head(project=project, base_model=project.default_model, schema=schema)
+    name = f"{project.default_model}+head-v{head.version}" if head else project.default_model
+    calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
+    audit_labelled = Item.objects.filter(project=project, in_audit_slice=True, final_source__in=HUMAN_SOURCES).count()
+    return {
+        "model": name,
+        "head_version": head.version if head else None,
+        "temperature": calibration.temperature if calibration else 1.0,
+        "fitted_on": calibration.fitted_on if calibration else 0,
+        "ece_before": calibration.ece_before if calibration else None,
+        "ece_after": calibration.ece_after if calibration else None,
+        "threshold": (project.auto_accept_threshold if project.auto_accept_threshold is not None
+                      else (calibration.threshold if calibration else None)),
+        "threshold_source": "manual" if project.auto_accept_threshold is not None else "audit slice",
+        "audit_slice": {"size": Item.objects.filter(project=project, in_audit_slice=True).count(),
+                        "labelled": audit_labelled, "needed": MIN_AUDIT_LABELS},
+        "precision": calibration.precision if calibration else {},
+    }
+
+
+__all__ = ["calibration_fit", "calibration_report", "expected_calibration_error", "project_learn", "waiting_rescore"]

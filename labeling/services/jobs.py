@@ -1,0 +1,230 @@
+"""Auto-labeling jobs: create one, split it into chunks on the ``inference`` queue, run a chunk
+(one batched forward pass, one bulk upsert), and finish the job exactly once.
+
+A chunk delivered twice (``acks_late`` after a worker died) upserts the same predictions and
+counts once: ``JobChunk.done`` flips inside the same transaction as the writes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import audit_record
+from labeling.engine import ModelUnavailableError, UnknownModelError, model_spec
+from labeling.models import Item as ItemModel
+from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
+from labeling.services.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
+from modelship.exceptions import DomainError
+from projects.models import Project
+from projects.selectors import schema_current
+
+UNKNOWN_MODEL = "Unknown model {name!r}. Available models: {available}."
+MODEL_UNAVAILABLE = "The model {name!r} cannot be loaded here: {reason}"
+WRONG_MODALITY = "The model {name!r} classifies {modality}s; this project holds {kind}s."
+NO_SCHEMA = "The project has no label schema yet; create one first."
+NO_ITEMS = "There are no items to classify."
+JOB_ALREADY_FINISHED = "The job has already finished ({status})."
+ITEM_GONE = "The item was deleted before it was classified."
+HUMAN_SOURCES = (ItemModel.FinalSource.IMPORT, ItemModel.FinalSource.REVIEW)
+
+
+def _chunk_size(requested: int | None) -> int:
+    low, high = settings.INFERENCE_CHUNK_MIN, settings.INFERENCE_CHUNK_MAX
+    return max(low, min(high, requested or settings.INFERENCE_CHUNK_SIZE))
+
+
+def model_resolve(*, project: Project, model_name: str | None = None) -> str:
+    """The model a job uses (the project's default unless named), checked to exist and to suit the
+    project's kind of items; a DomainError (400) says why not."""
+    from labeling.engine import MODELS
+
+    name = (model_name or project.default_model or "").strip()
+    try:
+        spec = model_spec(name)
+    except UnknownModelError:
+        raise DomainError(UNKNOWN_MODEL.format(name=name, available=", ".join(sorted(MODELS))), field="model") from None
+    if spec.modality != project.item_kind and name in MODELS:
+        raise DomainError(WRONG_MODALITY.format(name=name, modality=spec.modality, kind=project.item_kind),
+                          field="model")
+    reason = spec.unavailable_reason()
+    if reason is not None:
+        raise DomainError(MODEL_UNAVAILABLE.format(name=name, reason=reason), field="model")
+    return name
+
+
+def audit_slice_ensure(*, project: Project, seed: int | None = None) -> int:
+    """Top the project's random audit slice up to ``audit_slice_size`` items, drawn uniformly from the
+    items not yet in it. Returns how many were added."""
+    have = ItemModel.objects.filter(project=project, in_audit_slice=True).count()
+    want = project.audit_slice_size - have
+    if want <= 0:
+        return 0
+    candidates = list(ItemModel.objects.filter(project=project, in_audit_slice=False).values_list("id", flat=True))
+    if not candidates:
+        return 0
+    chosen = random.Random(seed).sample(candidates, min(want, len(candidates)))
+    ItemModel.objects.filter(pk__in=chosen).update(in_audit_slice=True)
+    return len(chosen)
+
+
+@transaction.atomic
+def job_create(*, project: Project, created_by: User | None, model_name: str | None = None,
+               item_ids: Iterable[int] | None = None, chunk_size: int | None = None,
+               kind: str = Job.Kind.CLASSIFY) -> Job:
+    """A job over ``item_ids`` (default: every unlabelled item of the project), enqueued after commit."""
+    name = model_resolve(project=project, model_name=model_name)
+    schema = schema_current(project=project)
+    if schema is None:
+        raise DomainError(NO_SCHEMA)
+    audit_slice_ensure(project=project)
+    items = ItemModel.objects.filter(project=project)
+    if item_ids is not None:
+        items = items.filter(pk__in=list(item_ids))
+    else:
+        items = items.filter(state=ItemModel.State.UNLABELLED)
+    ids = list(items.order_by("id").values_list("id", flat=True))
+    if not ids:
+        raise DomainError(NO_ITEMS)
+    size = _chunk_size(chunk_size)
+    job = Job.objects.create(project=project, kind=kind, model_name=name, schema=schema, total=len(ids),
+                             chunk_size=size, created_by=created_by)
+    JobChunk.objects.bulk_create(
+        [JobChunk(job=job, index=i, item_ids=ids[start:start + size]) for i, start in enumerate(range(0, len(ids), size))],
+        batch_size=1000,
+    )
+    audit_record(actor=created_by, organization=project.organization, action="job.created", target=job,
+                 metadata={"project": project.id, "model": name, "items": len(ids)})
+    n_chunks = (len(ids) + size - 1) // size
+    transaction.on_commit(lambda: _enqueue_chunks(job.id, n_chunks))
+    return job
+
+
+def _enqueue_chunks(job_id: int, n_chunks: int) -> None:
+    from labeling.tasks import inference_chunk
+
+    for index in range(n_chunks):
+        inference_chunk.delay(job_id, index)
+
+
+@transaction.atomic
+def job_cancel(*, job: Job, actor: User) -> Job:
+    """Stop a job: chunks not yet run are skipped; predictions already written stay."""
+    updated = Job.objects.filter(pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+        status=Job.Status.CANCELLED, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if not updated:
+        raise DomainError(JOB_ALREADY_FINISHED.format(status=job.status), status_code=409)
+    audit_record(actor=actor, organization=job.project.organization, action="job.cancelled", target=job)
+    return job
+
+
+def chunk_run(*, job_id: int, index: int) -> None:
+    """Classify one chunk and write its predictions; safe to run twice."""
+    job = Job.objects.select_related("project", "schema").filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return
+    chunk = JobChunk.objects.filter(job=job, index=index).first()
+    if chunk is None or chunk.done:
+        return
+    JobChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
+    Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    items = list(ItemModel.objects.filter(pk__in=chunk.item_ids, project_id=job.project_id)
+                 .only("id", "kind", "text", "file"))
+    scorer = ProjectScorer(project=job.project, schema=job.schema, base_model=job.model_name)
+    scored = scorer.score([item_input(item) for item in items])
+    found = {item.id for item in items}
+    gone = [item_id for item_id in chunk.item_ids if item_id not in found]
+    predictions_write(job=job, scorer=scorer, items=items, scored=scored, gone=gone, chunk=chunk)
+
+
+@transaction.atomic
+def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel], scored: list[Scored],
+                      gone: list[int] = (), chunk: JobChunk | None = None) -> None:
+    """One transaction: upsert predictions and embeddings, record failures, move items to their
+    state under the review policy (never touching a label a person decided), count progress once."""
+    now = timezone.now()
+    good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]
+    bad = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is not None]
+    Prediction.objects.bulk_create(
+        [Prediction(item=item, job=job, model_name=scorer.model_name, schema=job.schema, labels=s.labels,
+                    confidence=s.confidence, probabilities=s.probabilities, logits=s.logits,
+                    temperature=scorer.temperature, calibrated=scorer.calibrated) for item, s in good],
+        update_conflicts=True, unique_fields=["job", "item"],
+        update_fields=["model_name", "labels", "confidence", "probabilities", "logits", "temperature", "calibrated"],
+        batch_size=500,
+    )
+    embedded = [(item, s) for item, s in good if s.embedding is not None]
+    if embedded:
+        ItemEmbedding.objects.bulk_create(
+            [ItemEmbedding(item=item, model_name=scorer.base_model,
+                           vector=np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes()) for item, s in embedded],
+            update_conflicts=True, unique_fields=["item", "model_name"], update_fields=["vector"], batch_size=500,
+        )
+    JobItemError.objects.bulk_create(
+        [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
+    )
+    prediction_ids = dict(Prediction.objects.filter(job=job, item_id__in=[i.id for i, _ in good])
+                          .values_list("item_id", "id"))
+    # Re-read under lock: a reviewer may have decided an item while the model ran.
+    current = {row["id"]: row for row in ItemModel.objects.select_for_update().filter(pk__in=prediction_ids)
+               .values("id", "final_source", "in_audit_slice")}
+    updates = []
+    for item, s in good:
+        row = current.get(item.id)
+        if row is None:
+            continue
+        item.prediction_id = prediction_ids[item.id]
+        item.predicted_labels = s.labels
+        item.confidence = s.confidence
+        if row["final_source"] in HUMAN_SOURCES:
+            item.state = ItemModel.State.REVIEWED
+            item.final_source = row["final_source"]
+        else:
+            state, reason = decide(project=job.project, threshold=scorer.threshold, item_id=item.id,
+                                   in_audit_slice=row["in_audit_slice"], confidence=s.confidence)
+            item.state, item.queue_reason = state, reason
+            if state == ItemModel.State.AUTO_ACCEPTED:
+                item.final_labels, item.final_schema_id, item.final_source = s.labels, job.schema_id, ItemModel.FinalSource.AUTO
+                item.decided_by_id, item.decided_at = None, now
+            else:
+                item.final_labels, item.final_schema_id, item.final_source = None, None, ItemModel.FinalSource.NONE
+                item.decided_at = None
+        updates.append(item)
+    ItemModel.objects.bulk_update(
+        updates, ["prediction", "predicted_labels", "confidence", "state", "queue_reason", "final_labels",
+                  "final_schema", "final_source", "decided_by", "decided_at"], batch_size=500,
+    )
+    failed = len(bad) + len(gone)
+    if chunk is not None:
+        if not JobChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
+            return  # another delivery of this chunk already counted it
+    Job.objects.filter(pk=job.pk).update(done=F("done") + len(good), failed=F("failed") + failed)
+    job_finish_if_complete(job_id=job.pk)
+
+
+def job_finish_if_complete(*, job_id: int) -> bool:
+    """Mark the job succeeded once every item is counted; exactly one caller wins."""
+    finished = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).filter(
+        Q(done__gte=F("total") - F("failed"))
+    ).update(status=Job.Status.SUCCEEDED, finished_at=timezone.now())
+    return bool(finished)
+
+
+def job_fail(*, job_id: int, error: BaseException) -> None:
+    """A chunk raised something that is not an item's fault (e.g. the model's labels don't fit the
+    schema): the job fails with that message."""
+    message = str(error) or type(error).__name__
+    if isinstance(error, ModelUnavailableError | UnknownModelError):
+        message = str(error)
+    Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+        status=Job.Status.FAILED, error=message[:2000], finished_at=timezone.now()
+    )

@@ -1,0 +1,154 @@
+"""Adapting the engine to a project: its categories, its calibration, its few-shot head, its policy.
+
+``ProjectScorer`` turns raw items into calibrated predictions over the project's current
+schema; ``decide`` applies the review policy to one scored item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from django.core.files.storage import default_storage
+
+from labeling.engine import Category, FewShotHead, apply_temperature, get_classifier, model_spec
+from labeling.models import HeadVersion, Item, ModelCalibration
+from projects.models import LabelSchema, Project
+from projects.selectors import schema_categories
+
+FILE_MISSING = "The item's stored file could not be read."
+EMBEDDING_DTYPE = np.float16
+MULTI_LABEL_CUTOFF = 0.5
+
+
+@dataclass
+class Scored:
+    """One item's calibrated prediction (or why it failed)."""
+
+    error: str | None = None
+    labels: list[str] | None = None
+    confidence: float | None = None
+    probabilities: list[float] | None = None
+    logits: list[float] | None = None
+    embedding: np.ndarray | None = None
+
+
+def labels_from(probabilities: np.ndarray, paths: list[str], *, multi_label: bool) -> tuple[list[str], float]:
+    """The predicted label set and its confidence: the top category, plus (multi-label) every other
+    category at or above 0.5."""
+    top = int(np.argmax(probabilities))
+    if not multi_label:
+        return [paths[top]], float(probabilities[top])
+    chosen = [paths[i] for i in np.flatnonzero(probabilities >= MULTI_LABEL_CUTOFF)] or [paths[top]]
+    return chosen, float(probabilities[top])
+
+
+def item_input(item: Item) -> str | bytes | None:
+    """What the engine reads: the text, or the stored file's bytes (None when unreadable)."""
+    if item.kind == Item.Kind.TEXT:
+        return item.text
+    try:
+        with default_storage.open(item.file.name, "rb") as fh:
+            return fh.read()
+    except (OSError, ValueError):
+        return None
+
+
+def active_head(*, project: Project, base_model: str, schema: LabelSchema) -> HeadVersion | None:
+    return (
+        HeadVersion.objects.filter(project=project, base_model=base_model, schema=schema, is_active=True)
+        .order_by("-version").first()
+    )
+
+
+def effective_model_name(base_model: str, head: HeadVersion | None) -> str:
+    return f"{base_model}+head-v{head.version}" if head is not None else base_model
+
+
+class ProjectScorer:
+    """Calibrated predictions for one project, model and schema version (loaded once per chunk)."""
+
+    def __init__(self, *, project: Project, schema: LabelSchema, base_model: str, use_head: bool = True):
+        self.project = project
+        self.schema = schema
+        self.base_model = base_model
+        self.spec = model_spec(base_model)
+        categories = schema_categories(schema=schema)
+        self.paths = [c.path for c in categories]
+        self.categories = [Category(c.name, c.description) for c in categories]
+        self.multi_label = schema.multi_label
+        self.head_version = active_head(project=project, base_model=base_model, schema=schema) if use_head else None
+        self.head = FewShotHead.from_bytes(bytes(self.head_version.head)) if self.head_version else None
+        self.model_name = effective_model_name(base_model, self.head_version)
+        calibration = ModelCalibration.objects.filter(project=project, model_name=self.model_name).first()
+        self.temperature = calibration.temperature if calibration else 1.0
+        self.calibrated = bool(calibration and calibration.fitted_on)
+        if project.auto_accept_threshold is not None:
+            self.threshold = project.auto_accept_threshold
+        else:
+            self.threshold = calibration.threshold if calibration else None
+
+    def _finish(self, logits: np.ndarray, *, multi_label_logits: bool) -> list[Scored]:
+        probabilities = apply_temperature(logits, self.temperature, multi_label=multi_label_logits)
+        out = []
+        for row_logits, row in zip(logits, probabilities, strict=True):
+            labels, confidence = labels_from(row, self.paths, multi_label=self.multi_label)
+            out.append(Scored(labels=labels, confidence=confidence, probabilities=[round(float(p), 6) for p in row],
+                              logits=[round(float(z), 5) for z in row_logits]))
+        return out
+
+    def score(self, inputs: list[str | bytes | None]) -> list[Scored]:
+        """Classify raw inputs; an unreadable or failing item gets an error and the rest go on."""
+        results: list[Scored] = [Scored(error=FILE_MISSING) for _ in inputs]
+        present = [i for i, value in enumerate(inputs) if value is not None]
+        if not present:
+            return results
+        classifier = get_classifier(self.base_model)
+        categories = self.categories if (self.spec.any_label_set or self.categories) else None
+        with_embeddings = self.spec.embedding_dim is not None
+        result = classifier.classify([inputs[i] for i in present], categories, with_embeddings=with_embeddings)
+        ok = np.array([e is None for e in result.errors], dtype=bool)
+        logits = result.logits
+        multi = result.multi_label
+        if self.head is not None and ok.any():
+            logits = np.full((len(present), self.head.n_categories), np.nan)
+            logits[ok] = self.head.decision_function(result.embeddings[ok])
+            multi = self.head.multi_label
+        scored = self._finish(np.where(ok[:, None], logits, 0.0), multi_label_logits=multi)
+        for row, index in enumerate(present):
+            if not ok[row]:
+                results[index] = Scored(error=result.errors[row])
+                continue
+            results[index] = scored[row]
+            if with_embeddings:
+                results[index].embedding = result.embeddings[row]
+        return results
+
+    def score_embeddings(self, embeddings: np.ndarray) -> list[Scored]:
+        """Re-score from stored embeddings through the active head (no forward pass)."""
+        logits = self.head.decision_function(embeddings)
+        return self._finish(logits, multi_label_logits=self.head.multi_label)
+
+
+def qa_sampled(item_id: int, rate: float) -> bool:
+    """A deterministic per-item draw at ``rate``, so re-running a chunk makes the same choice."""
+    if rate <= 0:
+        return False
+    digest = hashlib.sha256(f"qa:{item_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
+
+def decide(*, project: Project, threshold: float | None, item_id: int, in_audit_slice: bool,
+           confidence: float) -> tuple[str, str]:
+    """(state, queue_reason) for a freshly predicted item under the project's review policy."""
+    policy = project.review_policy
+    if in_audit_slice:
+        return Item.State.NEEDS_REVIEW, "audit"
+    if policy == Project.ReviewPolicy.ALL:
+        return Item.State.NEEDS_REVIEW, "policy"
+    if threshold is None or confidence < threshold:
+        return Item.State.NEEDS_REVIEW, "uncertain"
+    if policy == Project.ReviewPolicy.BELOW_THRESHOLD_PLUS_QA and qa_sampled(item_id, project.qa_sample_rate):
+        return Item.State.NEEDS_REVIEW, "qa"
+    return Item.State.AUTO_ACCEPTED, ""
