@@ -214,8 +214,10 @@ def few_shot_classifier(base: str | Classifier, head: FewShotHead, categories: S
     return FewShotModel(name=f"{model.name}+few-shot", base=model, head=head, categories=categories)
 
 
-def clear_cache() -> None:
-    """Forget every loaded model (tests; a worker that must free memory)."""
+def clear_cache(name: str | None = None) -> None:
+    """Forget the loaded model ``name`` (every loaded model if None): tests, or a worker that must free memory."""
     with _cache_lock:
-        _cache.clear()
-        _loading.clear()
+        for key in [k for k in _cache if name is None or k[0] == name]:
+            del _cache[key]
+        for key in [k for k in _loading if name is None or k[0] == name]:
+            del _loading[key]
