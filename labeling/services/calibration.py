@@ -116,14 +116,15 @@ def _train_head(project, schema, base_model, paths, ids, labels, audit) -> HeadV
     evaluate = audit if audit.sum() >= 10 else np.ones_like(audit)
     candidate_accuracy = float((oof[evaluate].argmax(axis=1) == labels[evaluate]).mean())
     current = active_head(project=project, base_model=base_model, schema=schema)
-    current_name = f"{base_model}+head-v{current.version}" if current else base_model
-    stored = _stored_logits(ids[evaluate], current_name)
-    if stored:
-        eval_ids, eval_labels = ids[evaluate], labels[evaluate]
-        hits = [int(np.argmax(stored[i])) == y for i, y in zip(eval_ids, eval_labels, strict=True) if i in stored]
-        baseline = float(np.mean(hits)) if hits else 0.0
+    if current is not None:
+        # The active head was trained on these items: its own out-of-fold accuracy is the fair bar.
+        baseline = current.heldout_accuracy or 0.0
     else:
-        baseline = 0.0
+        # The base model predicted these items before anyone labelled them: a genuine held-out score.
+        stored = _stored_logits(ids[evaluate], base_model)
+        hits = [int(np.argmax(stored[i])) == y for i, y in zip(ids[evaluate], labels[evaluate], strict=True)
+                if i in stored]
+        baseline = float(np.mean(hits)) if hits else 0.0
     head = FewShotHead(len(paths)).fit(x, labels)
     version = (HeadVersion.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
     promoted = candidate_accuracy > baseline
