@@ -20,6 +20,7 @@ from labeling.serializers import (
     ItemSerializer,
     UploadSerializer,
 )
+from labeling.services.files import item_file_open
 from labeling.services.imports import UploadFile, upload_receive
 from labeling.services.items import item_delete
 from labeling.uploads import messages
@@ -127,4 +128,5 @@ class FileDownloadView(APIView):
             return FileResponse(io.BytesIO(item.text.encode("utf-8")), as_attachment=True,
                                 filename=f"item-{item.pk}.txt", content_type="text/plain; charset=utf-8")
         name = item.original_name.rsplit("/", 1)[-1] or item.file.name.rsplit("/", 1)[-1]
-        return FileResponse(item.file.open("rb"), as_attachment=True, filename=name, content_type=item.mime_type)
+        return FileResponse(item_file_open(item=item), as_attachment=True, filename=name,
+                            content_type=item.mime_type)

@@ -14,9 +14,10 @@ import logging
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import BinaryIO
 
 from django.conf import settings
@@ -71,20 +72,38 @@ class UploadFile:
                 yield stored
 
 
-@dataclass
 class Member:
-    """A file to import: an uploaded file, or one entry of an uploaded ZIP."""
+    """A file to import: an uploaded file, or one entry of an uploaded ZIP. Its kind is read from
+    its first bytes when first asked (a walk that only wants label files never opens the images)."""
 
-    name: str
-    archive: str  # the uploaded ZIP it came from, or ""
-    size: int
-    kind: str
-    opener: object  # () -> context manager of a binary stream
-    persistent: bool = False  # the stream stays open after the walk (a request's own upload)
+    def __init__(self, *, name: str, archive: str, size: int, opener: Callable[[], AbstractContextManager],
+                 kind: str | None = None, persistent: bool = False, max_bytes: int = 0):
+        self.name = name
+        self.archive = archive  # the uploaded ZIP it came from, or ""
+        self.size = size
+        self.opener = opener  # () -> context manager of a binary stream
+        self.persistent = persistent  # the stream stays open after the walk (a request's own upload)
+        self._max_bytes = max_bytes
+        if kind is not None:
+            self.kind = kind
+
+    @cached_property
+    def kind(self) -> str:
+        if not 0 < self.size <= self._max_bytes:
+            return sniff.UNSUPPORTED  # refused for its size before its kind matters
+        try:
+            with self.opener() as stream:
+                return sniff.sniff(stream.read(sniff.HEAD_BYTES), self.name)
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            return sniff.DAMAGED
 
     @property
     def container(self) -> str:
         return self.archive
+
+    @property
+    def may_hold_labels(self) -> bool:
+        return sniff.suffix(self.name) in sniff.EXTENSIONS and self.kind in (sniff.CSV, sniff.JSON, sniff.JSONL)
 
 
 def _head(stream: BinaryIO) -> bytes:
@@ -110,16 +129,8 @@ def _members(upload: UploadFile, *, limits: UploadLimits) -> Iterator[Iterator[M
         with zip_open(stream, archive=upload.name, limits=limits) as archive:
             def entries() -> Iterator[Member]:
                 for info in zip_entries(archive):
-                    name = entry_name(info)
-                    kind = sniff.UNSUPPORTED
-                    if 0 < info.file_size <= limits.max_file_bytes:
-                        try:
-                            with archive.open(info) as entry:
-                                kind = sniff.sniff(entry.read(sniff.HEAD_BYTES), name)
-                        except (zipfile.BadZipFile, zlib.error, EOFError):
-                            kind = sniff.DAMAGED
-                    yield Member(name=name, archive=upload.name, size=info.file_size, kind=kind,
-                                 opener=lambda info=info: archive.open(info))
+                    yield Member(name=entry_name(info), archive=upload.name, size=info.file_size,
+                                 opener=lambda info=info: archive.open(info), max_bytes=limits.max_file_bytes)
 
             yield entries()
 
@@ -135,6 +146,8 @@ class Inspection:
 def _inspect_member(member: Member, *, project: Project, text_mode: str, limits: UploadLimits) -> int:
     """Read a text member whole (raising 400 when it is unusable); return how many items it holds."""
     file = f"{member.archive}/{member.name}" if member.archive else member.name
+    if sniff.suffix(member.name) not in sniff.EXTENSIONS:
+        return 1  # not a text file: images and the rest are checked one by one as they import
     if member.kind not in sniff.TEXT_KINDS or member.size > limits.max_file_bytes or member.size == 0:
         return 1
     is_image_project = project.item_kind == "image"
@@ -237,7 +250,7 @@ class Importer:
             for upload in files:  # first the labels, so each image meets its row as it is stored
                 with _members(upload, limits=self.limits) as members:
                     for member in members:
-                        if member.kind in (sniff.CSV, sniff.JSON, sniff.JSONL):
+                        if member.may_hold_labels:
                             self._read_manifest(member)
         for upload in files:
             with _members(upload, limits=self.limits) as members:

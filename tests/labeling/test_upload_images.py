@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import AuditEvent
 from labeling.models import ImportJob, Item
+from labeling.services.files import FILE_MISSING
 from labeling.uploads import messages
 from tests.conftest import stored_files
 from tests.factories import ItemFactory, ProjectFactory, image_bytes, named
@@ -132,6 +133,14 @@ def test_download_returns_the_exact_bytes_with_type_and_name(client, project, me
     assert resp["Content-Type"] == "image/jpeg"
     assert resp["Content-Length"] == str(len(jpeg))
     assert resp["Content-Disposition"] == 'attachment; filename="holiday photo.jpg"'
+
+
+def test_a_file_lost_by_storage_is_404(client, project, media_root):
+    upload(client, project, named(image_bytes("PNG"), "a.png"))
+    item = Item.objects.get()
+    (media_root / item.file.name).unlink()
+    resp = client.get(f"/api/files/{item.id}/download")
+    assert (resp.status_code, resp.data) == (404, {"detail": FILE_MISSING})
 
 
 def test_a_text_item_downloads_as_text(client, org):
