@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectRoleEnum": "projects.models.ProjectRole",
         "ProjectStatusEnum": "projects.models.Project.Status",
         "ImportJobStatusEnum": "labeling.models.ImportJob.Status",
+        "ItemKindEnum": "labeling.models.Item.Kind",
     },
 }
 
