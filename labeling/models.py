@@ -148,6 +148,7 @@ class Item(models.Model):
             models.Index(fields=["project", "state"]),
             models.Index(fields=["project", "in_audit_slice"]),
             models.Index(fields=["uploaded_by", "project", "-id"]),
+            models.Index(fields=["project", "decided_at"]),
             models.Index(fields=["project", "state", "confidence", "id"], name="item_queue_order"),
         ]
 
