@@ -61,8 +61,8 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
              "spread over the embedding space, each drawn with odds that grow with its uncertainty and its "
              "distance from what is labelled or picked.", ("probs", "embeddings"), ("labelled_embeddings",)),
     Strategy("disagreement", "Query by committee: the items on which several models (bootstrap heads, or zero-shot "
-             "against few-shot) disagree most, by mean KL divergence from their consensus or by vote entropy.",
-             ("committee",), ("embeddings",)),
+             "against few-shot) disagree most: by the entropy of their votes, ties broken by the members' mean KL "
+             "divergence from their consensus (or by that KL alone).", ("committee",), ("embeddings",)),
 )}
 
 
@@ -249,15 +249,15 @@ def _k_center(embeddings: np.ndarray, labelled: np.ndarray | None, k: int, dupli
 
 def select(strategy: str, *, k: int, probs=None, embeddings=None, committee=None, labelled_embeddings=None,
            class_names: Sequence[str] | None = None, seed: int = 0,
-           duplicate_similarity: float | None = DUPLICATE_SIMILARITY, measure: str = "kl",
+           duplicate_similarity: float | None = DUPLICATE_SIMILARITY, measure: str = "vote_entropy",
            candidates_per_pick: int = 10, pool_size: int | None = None) -> list[Selection]:
     """The ``k`` pool items ``strategy`` would have a person label next, best first.
 
     Row ``i`` of ``probs`` / ``embeddings`` / each committee member is pool item ``i``; pass only
     items still waiting for a label. When embeddings are given, an item whose cosine similarity to
     one already in the batch exceeds ``duplicate_similarity`` is skipped (``None`` turns that off),
-    so a batch may hold fewer than ``k`` items. ``measure`` is ``"kl"`` or ``"vote_entropy"`` for
-    ``disagreement``; ``candidates_per_pick`` bounds ``weighted_diversity`` to the
+    so a batch may hold fewer than ``k`` items. ``measure`` is ``"vote_entropy"`` (ties broken by
+    KL) or ``"kl"`` for ``disagreement``: on bootstrap heads, KL alone chases outliers; ``candidates_per_pick`` bounds ``weighted_diversity`` to the
     ``k * candidates_per_pick`` most uncertain items. ``random`` needs only the pool's size: from
     any array given, or ``pool_size``.
     """

@@ -116,6 +116,7 @@ def test_disagreement_picks_where_the_committee_disagrees_most():
     ])
     picked = select("disagreement", committee=committee, k=2, class_names=["cat", "dog"])
     assert [s.index for s in picked] == [3, 1]
+    assert picked[0].score == pytest.approx(-(2 / 3 * np.log(2 / 3) + 1 / 3 * np.log(1 / 3)) / np.log(2))
     assert picked[0].reason.startswith("committee split (2 for 'cat', 1 for 'dog'); mean KL ")
     kl = mean_kl(committee)
     assert kl[0] == pytest.approx(0.0)
@@ -124,6 +125,19 @@ def test_disagreement_picks_where_the_committee_disagrees_most():
     np.testing.assert_allclose(vote_entropy(committee)[[0, 1, 2]], 0.0)
     by_votes = select("disagreement", committee=committee, k=4, measure="vote_entropy")
     assert [s.index for s in by_votes] == [3, 1, 2, 0]
+    by_kl = select("disagreement", committee=committee, k=4, measure="kl")
+    assert [s.index for s in by_kl] == [3, 1, 2, 0]
+    assert [s.score for s in by_kl] == pytest.approx(kl[[3, 1, 2, 0]].tolist())
+
+
+def test_disagreement_by_kl_alone_differs_from_votes_when_members_agree_on_the_label():
+    # item 0: a split vote from close probabilities; item 1: both vote class 0, with very different confidence
+    committee = np.array([
+        [[0.60, 0.40], [0.99, 0.01]],  # member 1
+        [[0.40, 0.60], [0.55, 0.45]],  # member 2
+    ])
+    assert select("disagreement", committee=committee, k=1)[0].index == 0
+    assert select("disagreement", committee=committee, k=1, measure="kl")[0].index == 1
 
 
 def test_random_is_reproducible_by_seed_and_covers_the_pool():
