@@ -19,6 +19,7 @@ UNKNOWN_STRATEGY = "Unknown strategy {name!r}; available: {available}."
 MISSING_INPUT = "Strategy {name!r} needs {needs}."
 BAD_SHAPE = "{what} must be {expected}, got shape {shape}."
 BAD_COUNT = "k must be a positive integer, got {k!r}."
+POOL_MISMATCH = "probs, embeddings and committee must describe the same pool items; got sizes {sizes}."
 
 DUPLICATE_SIMILARITY = 0.95  # cosine similarity above which two items count as the same item in one batch
 _EPS = 1e-12
@@ -273,10 +274,12 @@ def select(strategy: str, *, k: int, probs=None, embeddings=None, committee=None
     if emb is not None and emb.ndim != 2:
         raise ValueError(BAD_SHAPE.format(what="embeddings", expected="an (items x dims) array", shape=emb.shape))
     labelled = None if labelled_embeddings is None else np.asarray(labelled_embeddings, dtype=np.float64)
+    sizes = {len(a) for a in (probs, emb) if a is not None} | ({np.shape(committee)[1]} if committee is not None else set())
+    if len(sizes) > 1:
+        raise ValueError(POOL_MISMATCH.format(sizes=sorted(sizes)))
 
     if strategy == "random":
-        sizes = [len(a) for a in (probs, emb) if a is not None] + ([len(committee[0])] if committee is not None else [])
-        n = pool_size if pool_size is not None else (sizes[0] if sizes else 0)
+        n = pool_size if pool_size is not None else (sizes.pop() if sizes else 0)
         priority = np.random.default_rng(seed).random(n)
         rows = _ranked(priority, k, emb, duplicate_similarity)
         return [Selection(r, 0.0, f"drawn uniformly at random (seed {seed})") for r in rows]

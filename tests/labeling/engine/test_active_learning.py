@@ -8,6 +8,7 @@ import pytest
 
 from labeling.engine.active_learning import (
     MISSING_INPUT,
+    POOL_MISMATCH,
     UNKNOWN_STRATEGY,
     Selection,
     entropy,
@@ -182,6 +183,9 @@ def test_unknown_strategy_and_missing_inputs_are_refused_with_their_message():
     with pytest.raises(ValueError) as err:
         select("weighted_diversity", probs=POOL, k=1)
     assert str(err.value) == MISSING_INPUT.format(name="weighted_diversity", needs="embeddings")
+    with pytest.raises(ValueError) as err:
+        select("margin", probs=POOL, embeddings=np.zeros((4, 2)), k=1)
+    assert str(err.value) == POOL_MISMATCH.format(sizes=[4, 5])
 
 
 def test_score_only_strategies_handle_a_million_rows():
