@@ -86,11 +86,14 @@ def test_minilm_embeddings_match_sentence_transformers(minilm):
 
 
 @pytest.mark.skipif(not onnxruntime_installed(), reason="onnxruntime is not installed")
-def test_minilm_on_onnx_runtime_gives_the_same_embeddings(minilm):
-    onnx = get_classifier("minilm-zero-shot", backend="onnx")
+def test_minilm_on_onnx_runtime_and_eager_torch_agree(minilm):
+    backends = {minilm.backend: minilm}
+    other = "torch" if minilm.backend == "onnx" else "onnx"
+    backends[other] = get_classifier("minilm-zero-shot", backend=other)
     texts = ["short", "I love this product!", "El perro come su comida en la cocina todos los días " * 3]
-    assert onnx.backend == "onnx"
-    assert onnx.embed(texts).vectors == pytest.approx(minilm.embed(texts).vectors, abs=1e-4)
+    assert backends["onnx"].embed(texts).vectors == pytest.approx(backends["torch"].embed(texts).vectors, abs=1e-4)
+    onnx, eager = (backends[b].classify(texts, TOPICS) for b in ("onnx", "torch"))
+    assert onnx.probabilities == pytest.approx(eager.probabilities, abs=1e-3)
 
 
 def test_a_football_sentence_is_sports(minilm):

@@ -1,0 +1,187 @@
+"""Auto-labelling throughput: items/s of each model on each CPU backend, and its peak memory.
+
+    .venv/bin/python bench/autolabel_throughput.py                     # 1,000 texts, 256 images
+    .venv/bin/python bench/autolabel_throughput.py --texts 5000 --images 1000 --backends torch,onnx --repeats 5
+
+Stage ``bare``: ``model.classify(items, categories)`` over the whole list in the model's batch size,
+in one process: decoding, preprocessing and the batched forward pass, no database or queue. It is
+what the worker pipeline must come close to. Each (model, backend) runs in a fresh child process,
+so its load, threads and peak RSS are its own; the best of ``--repeats`` timed passes is reported
+(and the median, since a shared machine is noisy), after one warm-up batch. Each backend's
+probabilities are compared with eager torch's on the same items (``max |Δp|``).
+
+Stages are the table's columns. Only ``bare`` exists now; a ``pipeline`` stage (the API, Celery and
+the database over the same items) slots into ``STAGES`` with the same signature, and the table then
+prints its items/s, its ratio to ``bare`` and the worker's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TEXT_MODEL = "minilm-zero-shot"
+IMAGE_MODEL = "efficientnet-lite0-imagenet"
+TOPICS = [
+    {"name": "business", "description": "Companies, markets, the economy, finance and trade."},
+    {"name": "technology", "description": "Computing, software, the internet, gadgets and engineering."},
+    {"name": "sports", "description": "Games, matches, athletes, teams and competitions."},
+    {"name": "politics", "description": "Governments, elections, parties, policy and law-making."},
+    {"name": "health", "description": "Medicine, disease, fitness, nutrition and public health."},
+]
+WORDS = ("the product arrived quickly and works well but the battery drains fast support was helpful refund "
+         "delivery late quality price screen would recommend never again great terrible match team election "
+         "market software doctor").split()
+
+
+@dataclass
+class StageResult:
+    stage: str
+    model: str
+    backend: str
+    items: int
+    items_per_s: float  # best of the repeats
+    median_items_per_s: float
+    peak_rss_mb: float
+    load_s: float
+    threads: int
+    probabilities_file: str | None = None
+
+
+def make_texts(count: int) -> list[str]:
+    rng = random.Random(4)
+    return [" ".join(rng.choices(WORDS, k=rng.randint(8, 60))).capitalize() + "." for _ in range(count)]
+
+
+def make_images(count: int) -> list[bytes]:
+    """JPEGs of about 640x480 cut from scikit-image's sample photos, so decoding costs what a real upload does."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    photos = [data.coffee(), data.chelsea(), data.astronaut(), data.rocket(), data.cat()]
+    rng = np.random.default_rng(4)
+    out = []
+    for n in range(count):
+        photo = Image.fromarray(photos[n % len(photos)])
+        scale = rng.uniform(0.7, 1.0)
+        w, h = photo.size
+        cw, ch = int(w * scale), int(h * scale)
+        left, top = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        crop = photo.crop((left, top, left + cw, top + ch)).resize((640, 480))
+        buffer = io.BytesIO()
+        crop.save(buffer, format="JPEG", quality=88)
+        out.append(buffer.getvalue())
+    return out
+
+
+def bare_stage(model_name: str, backend: str, items: list, categories, repeats: int, out_dir: str) -> StageResult:
+    """Items/s of the bare model: classify the whole list, batched, in this process."""
+    import numpy as np
+    import torch
+
+    from labeling.engine import get_classifier
+
+    started = time.perf_counter()
+    model = get_classifier(model_name, backend=backend)
+    load_s = time.perf_counter() - started
+    model.classify(items[:model.batch_size], categories)  # warm-up: first-call allocations, category vectors
+    rates, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = model.classify(items, categories)
+        rates.append(len(items) / (time.perf_counter() - started))
+    probabilities_file = os.path.join(out_dir, f"{model_name}-{backend}.npy")
+    np.save(probabilities_file, result.probabilities)
+    return StageResult("bare", model_name, getattr(model, "backend", backend), len(items), max(rates),
+                       statistics.median(rates), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, load_s,
+                       torch.get_num_threads(), probabilities_file)
+
+
+STAGES: dict[str, Callable[..., StageResult]] = {"bare": bare_stage}
+
+
+def _child(job: dict) -> None:
+    items = make_texts(job["count"]) if job["kind"] == "text" else make_images(job["count"])
+    categories = TOPICS if job["model"] == TEXT_MODEL else None
+    result = STAGES[job["stage"]](job["model"], job["backend"], items, categories, job["repeats"], job["out_dir"])
+    print("RESULT " + json.dumps(asdict(result)))
+
+
+def run_job(job: dict) -> StageResult:
+    """One (stage, model, backend) in a fresh process."""
+    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)], capture_output=True, text=True,
+                          cwd=ROOT)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{job} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return StageResult(**json.loads(lines[-1][len("RESULT "):]))
+
+
+def print_table(results: list[StageResult]) -> None:
+    import numpy as np
+
+    reference = {r.model: np.load(r.probabilities_file) for r in results if r.stage == "bare" and r.backend == "torch"}
+    bare = {(r.model, r.backend): r for r in results if r.stage == "bare"}
+    pipeline = {(r.model, r.backend): r for r in results if r.stage == "pipeline"}
+    header = (f"{'model':<28} {'backend':<7} {'items':>6} {'bare items/s':>12} {'(median)':>9} {'load s':>7} "
+              f"{'peak MB':>8} {'max |Δp|':>9}")
+    if pipeline:
+        header += f" {'pipeline items/s':>16} {'ratio':>6} {'worker MB':>9}"
+    print(header)
+    print("-" * len(header))
+    for key, r in bare.items():
+        delta = "-"
+        if r.model in reference and r.backend != "torch":
+            delta = f"{np.nanmax(np.abs(np.load(r.probabilities_file) - reference[r.model])):.1e}"
+        line = (f"{r.model:<28} {r.backend:<7} {r.items:>6} {r.items_per_s:>12.1f} {r.median_items_per_s:>9.1f} "
+                f"{r.load_s:>7.1f} {r.peak_rss_mb:>8.0f} {delta:>9}")
+        if pipeline:
+            p = pipeline.get(key)
+            line += (f" {p.items_per_s:>16.1f} {p.items_per_s / r.items_per_s:>6.2f} {p.peak_rss_mb:>9.0f}" if p
+                     else f" {'-':>16} {'-':>6} {'-':>9}")
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--backends", default="torch,onnx", help="CPU backends to try, comma-separated")
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(json.loads(args.child))
+        return
+    os.environ.setdefault("MODELSHIP_DEVICE", "cpu")
+    results = []
+    with tempfile.TemporaryDirectory() as out_dir:
+        for stage in args.stages.split(","):
+            for model, kind, count in ((TEXT_MODEL, "text", args.texts), (IMAGE_MODEL, "image", args.images)):
+                for backend in args.backends.split(","):
+                    job = {"stage": stage, "model": model, "kind": kind, "count": count, "backend": backend,
+                           "repeats": args.repeats, "out_dir": out_dir}
+                    results.append(run_job(job))
+                    print(f"  {stage} {model} {backend}: {results[-1].items_per_s:.1f} items/s", file=sys.stderr)
+        print_table(results)
+
+
+if __name__ == "__main__":
+    main()
