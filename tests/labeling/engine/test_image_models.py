@@ -126,3 +126,29 @@ def test_custom_categories_by_label_bridging(photos):
     assert result.embeddings.shape == (3, 1280)
     bridge = model.bridge((Category("cat"),))
     assert bridge.shape == (1, 1000) and bridge.sum() == pytest.approx(3.0)
+
+
+def test_few_shot_head_on_image_features():
+    from skimage import data
+
+    from labeling.engine import FewShotHead, few_shot_classifier
+    from tests.labeling.engine.media import jpeg
+
+    def crops(photo, n, seed):
+        rng = np.random.default_rng(seed)
+        h, w = photo.shape[:2]
+        out = []
+        for _ in range(n):
+            size = int(min(h, w) * rng.uniform(0.6, 0.9))
+            top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+            out.append(jpeg(photo[top:top + size, left:left + size]))
+        return out
+
+    coffee, cat = data.coffee(), data.chelsea()
+    base = get_classifier("efficientnet-lite0-custom")
+    train = base.embed(crops(coffee, 4, 0) + crops(cat, 4, 0)).vectors
+    head = FewShotHead(2).fit(train, [0] * 4 + [1] * 4)
+    model = few_shot_classifier("efficientnet-lite0-custom", head, ["drink", "pet"])
+    result = model.classify(crops(coffee, 3, 1) + crops(cat, 3, 1) + [NOT_AN_IMAGE])
+    assert [p.label for p in result][:6] == ["drink"] * 3 + ["pet"] * 3
+    assert result.errors[6] is not None

@@ -50,6 +50,17 @@ def test_every_offline_default_is_registered_and_loadable_here():
     assert model_spec("vader-sentiment").label_set == "sentiment" and not model_spec("vader-sentiment").any_label_set
 
 
+def test_fixed_label_sets_are_known_without_loading_the_big_models():
+    assert model_spec("vader-sentiment").fixed_labels() == ("positive", "negative", "neutral")
+    assert model_spec("profanity-check").fixed_labels() == ("toxic", "non-toxic")
+    imagenet = model_spec("efficientnet-lite0-imagenet").fixed_labels()
+    assert len(imagenet) == len(set(imagenet)) == 1000
+    assert (imagenet[744], imagenet[836], imagenet[837], imagenet[967]) == (
+        "projectile", "sunglass", "sunglasses", "espresso")
+    assert model_spec("minilm-zero-shot").fixed_labels() is None
+    assert model_spec("resnet-50").fixed_labels() is None
+
+
 def test_an_unknown_model_lists_the_available_ones():
     with pytest.raises(UnknownModelError) as caught:
         get_classifier("gpt-7")
