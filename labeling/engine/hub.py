@@ -9,7 +9,6 @@ reports that it needs the network.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from pathlib import Path
@@ -20,7 +19,7 @@ from labeling.engine.base import Classifier
 from labeling.engine.errors import NEEDS_NETWORK, EngineError, ModelUnavailableError
 from labeling.engine.images import decode_image
 from labeling.engine.results import Category
-from labeling.engine.runtime import select_device, uses_half_precision
+from labeling.engine.runtime import hub_downloads_allowed, select_device, stay_offline, uses_half_precision
 
 TEXT_CLASSIFICATION = "text-classification"
 IMAGE_CLASSIFICATION = "image-classification"
@@ -36,10 +35,6 @@ PROBABILITY_FLOOR = 1e-9
 UNKNOWN_TASK = ("Can't tell what {source!r} does from its config (architectures: {architectures}); "
                 f"pass one of: {', '.join(HUB_TASKS)}.")
 NO_CONFIG = "{source} has no config.json"
-
-
-def hub_downloads_allowed() -> bool:
-    return os.environ.get("MODELSHIP_HUB_DOWNLOADS") == "1"
 
 
 def looks_like_hub_source(name: str) -> bool:
@@ -100,6 +95,7 @@ class HubModel(Classifier):
         self.modality = "image" if self.task in IMAGE_TASKS else "text"
         self.device = select_device(device)
 
+        stay_offline()
         import torch
         from transformers import pipeline
         from transformers.utils import logging as transformers_logging

@@ -21,6 +21,25 @@ BACKENDS: tuple[Backend, ...] = ("torch", "onnx")
 UNKNOWN_BACKEND = "Unknown backend {name!r}; use one of: {available}."
 
 
+def hub_downloads_allowed() -> bool:
+    """Whether models may be downloaded from the Hugging Face hub (MODELSHIP_HUB_DOWNLOADS=1); off by default."""
+    return os.environ.get("MODELSHIP_HUB_DOWNLOADS") == "1"
+
+
+def stay_offline() -> None:
+    """Keep huggingface_hub off the network unless downloads are allowed (read when it is first imported)."""
+    if not hub_downloads_allowed():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def configure_threads(threads: int) -> None:
+    """CPU threads for every model loaded after this call (torch, and ONNX Runtime sessions, which follow torch).
+    A worker running N processes on C cores should give each C // N."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+
+
 def select_device(preference: str | None = None) -> str:
     """'cuda' when a GPU is present, else 'cpu'; an explicit preference or MODELSHIP_DEVICE wins."""
     choice = (preference or os.environ.get("MODELSHIP_DEVICE") or "auto").lower()

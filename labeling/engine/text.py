@@ -4,14 +4,20 @@ softmax over similarities divided by a temperature."""
 
 from __future__ import annotations
 
-import os
 import threading
 
 import numpy as np
 
 from labeling.engine.base import Classifier
 from labeling.engine.results import Category
-from labeling.engine.runtime import Backend, onnx_session, select_backend, select_device, uses_half_precision
+from labeling.engine.runtime import (
+    Backend,
+    onnx_session,
+    select_backend,
+    select_device,
+    stay_offline,
+    uses_half_precision,
+)
 
 MINILM_DIM = 384
 # Cosine similarities of MiniLM sit in a narrow band (unrelated ~0.0-0.2, related ~0.3-0.7): dividing by
@@ -54,7 +60,7 @@ class TextEmbeddingModel(Classifier):
     def __init__(self, *, name: str, device: str | None = None, backend: str | None = None,
                  batch_size: int | None = None, similarity_temperature: float = SIMILARITY_TEMPERATURE):
         super().__init__(name=name, batch_size=batch_size)
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local: never reach for the hub
+        stay_offline()  # the weights are local: never reach for the hub
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -73,6 +79,7 @@ class TextEmbeddingModel(Classifier):
                 self._encoder, (example["input_ids"], example["attention_mask"]),
                 input_names=["input_ids", "attention_mask"], output_names=["embedding"],
                 dynamic_axes={"input_ids": tokens_axes, "attention_mask": tokens_axes, "embedding": {0: "batch"}})
+            self._encoder = None  # the session holds its own copy of the weights
         else:
             self._encoder.to(self.device)
             if uses_half_precision(self.device):
