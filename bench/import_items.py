@@ -2,7 +2,7 @@
 """Import throughput and memory of the web process: ``POST /api/upload`` end to end.
 
     python bench/import_items.py                         # embedded SQLite (and PostgreSQL if DATABASE_URL is set)
-    python bench/import_items.py --rows 10000 --images 500,2000
+    python bench/import_items.py --rows 10000,40000 --images 500,2000
 
 Each scenario runs against a fresh web process (Django served over HTTP by ``wsgiref``, with
 its own fresh database) and a client (curl) that streams the file from disk, so the memory
@@ -200,7 +200,7 @@ def run_scenario(*, database_url: str | None, kind: str, size: int, payload: Pat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--rows", type=int, default=10_000, help="text rows in the CSV (default 10000)")
+    parser.add_argument("--rows", default="10000", help="text rows per CSV, comma-separated (default 10000)")
     parser.add_argument("--images", default="500,2000", help="images per ZIP, comma-separated (default 500,2000)")
     parser.add_argument("--databases", default="sqlite,postgres",
                         help="sqlite and/or postgres (PostgreSQL only when DATABASE_URL is set)")
@@ -216,7 +216,7 @@ def main() -> None:
             databases.append(os.environ["DATABASE_URL"])
     work = Path(tempfile.mkdtemp(prefix="modelship-bench-payloads-"))
     try:
-        scenarios = [("csv", args.rows, work / f"reviews-{args.rows}.csv", make_csv)]
+        scenarios = [("csv", int(n), work / f"reviews-{n}.csv", make_csv) for n in args.rows.split(",")]
         scenarios += [("zip", int(n), work / f"images-{n}.zip", make_zip) for n in args.images.split(",")]
         for _, size, path, make in scenarios:
             make(path, size)
