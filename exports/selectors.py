@@ -1,0 +1,180 @@
+"""Reads for exports: the formats and which suit a project, exports scoped to the caller's
+organizations, and the items an export selects (one streaming query, no N+1)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, Count, F, FilteredRelation, Max, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from exports.formats import FORMATS, PROJECT_TYPES, formats_for
+from exports.formats.errors import UNKNOWN_PROJECT_TYPE_MESSAGE
+from exports.models import Export
+from labeling.models import Item
+from modelship.exceptions import DomainError, NotFound
+from projects.models import Category, LabelSchema, Project
+from projects.selectors import schema_current
+
+EXPORT_NOT_FOUND = "Export not found."
+EXPORT_NAME_NOT_A_PATH = "An export is downloaded by its id (as in the export's download_name), not a path."
+EXPORT_NOT_READY = "This export is {status}; it can be downloaded once it has succeeded."
+EXPORT_EXPIRED = "This export expired at {expires_at}; create it again."
+
+PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
+
+# The columns of one item row, as the export job reads them: the prediction's and the reviewer's
+# fields come joined in the same query.
+ITEM_COLUMNS = ("id", "text", "file", "original_name", "mime_type", "width", "height", "state", "final_labels",
+                "final_source")
+
+
+def _organization_ids(user: User) -> QuerySet:
+    return Membership.objects.filter(user=user).values("organization_id")
+
+
+def export_get_for_user(*, user: User, public_id: str) -> Export:
+    """An export of one of the caller's organizations, by its public id; else 404."""
+    export = None
+    if PUBLIC_ID.fullmatch(public_id or ""):
+        export = (Export.objects.select_related("project", "job", "schema", "created_by")
+                  .filter(public_id=public_id, organization_id__in=_organization_ids(user)).first())
+    if export is None:
+        raise NotFound(EXPORT_NOT_FOUND)
+    return export
+
+
+def export_for_download(*, user: User, filename: str) -> Export:
+    """The finished export a download name (``<id>`` or ``<id>.zip``) refers to.
+
+    A name that looks like a path is refused (400) before any lookup; another organization's export
+    or an unknown id is a 404; one still queued, running or failed is a 409 with its status; an
+    expired one (swept or past its time) is a 410.
+    """
+    if "/" in filename or "\\" in filename or ".." in filename or "\x00" in filename:
+        raise DomainError(EXPORT_NAME_NOT_A_PATH)
+    public_id = filename[:-4] if filename.endswith(".zip") else filename
+    export = export_get_for_user(user=user, public_id=public_id)
+    expired = export.status == Export.Status.EXPIRED or (
+        export.status == Export.Status.SUCCEEDED and export.expires_at is not None
+        and export.expires_at <= timezone.now())
+    if expired:
+        raise DomainError(EXPORT_EXPIRED.format(expires_at=export.expires_at.isoformat() if export.expires_at else ""),
+                          status_code=410, extra={"status": Export.Status.EXPIRED})
+    if export.status != Export.Status.SUCCEEDED:
+        raise DomainError(EXPORT_NOT_READY.format(status=export.status), status_code=409,
+                          extra={"status": export.status})
+    return export
+
+
+def export_cached(*, project_id: int, request_hash: str) -> Export | None:
+    """The export an identical request made, while it is still valid: queued, running, or succeeded
+    and not yet expired."""
+    return (Export.objects.select_related("project", "job", "schema", "created_by")
+            .filter(project_id=project_id, request_hash=request_hash,
+                    status__in=(Export.Status.QUEUED, Export.Status.RUNNING, Export.Status.SUCCEEDED))
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .order_by("-created_at", "-id").first())
+
+
+def export_formats(*, project: Project | None = None, project_type: str | None = None,
+                   multi_label: bool = False) -> list[dict[str, Any]]:
+    """Every format, and when a project (or a project type) is given, whether it suits and why not.
+
+    A project's label mode is its current schema's; ``multi_label`` applies to a bare project type.
+    """
+    if project is not None:
+        schema = schema_current(project=project)
+        project_type, multi_label = project.project_type, bool(schema and schema.multi_label)
+    if project_type is not None and project_type not in PROJECT_TYPES:
+        raise DomainError(UNKNOWN_PROJECT_TYPE_MESSAGE.format(project_type=project_type, known=", ".join(PROJECT_TYPES)),
+                          field="project_type")
+    suits = {fmt.name: (ok, reason) for fmt, ok, reason in formats_for(project_type, multi_label)} if project_type else {}
+    listed = []
+    for fmt in FORMATS.values():
+        entry: dict[str, Any] = {
+            "name": fmt.name, "title": fmt.title, "description": fmt.description, "extension": fmt.extension,
+            "project_types": [t for t in PROJECT_TYPES if t in fmt.project_types],
+            "multi_label_images": fmt.multi_label_images,
+        }
+        if project_type:
+            entry["suitable"], entry["reason"] = suits[fmt.name]
+        listed.append(entry)
+    return listed
+
+
+def schema_classes(*, schema: LabelSchema) -> tuple[list[str], dict[str, str | None]]:
+    """A schema version's label values (category paths) in display order, and each one's parent path."""
+    categories = list(Category.objects.filter(schema=schema).order_by("order", "id").values_list("id", "path",
+                                                                                                 "parent_id"))
+    paths = {pk: path for pk, path, _ in categories}
+    return [path for _, path, _ in categories], {path: paths.get(parent) for _, path, parent in categories}
+
+
+def _has_any_label(labels: list[str]) -> RawSQL:
+    """True where an item's final labels (a JSON array) hold one of ``labels``, on SQLite or PostgreSQL."""
+    table, column = Item._meta.db_table, Item._meta.get_field("final_labels").column
+    placeholders = ", ".join(["%s"] * len(labels))
+    if connection.vendor == "postgresql":
+        sql = (f'(jsonb_typeof("{table}"."{column}") = \'array\' AND EXISTS (SELECT 1 FROM '
+               f'jsonb_array_elements_text("{table}"."{column}") AS label(value) WHERE label.value IN ({placeholders})))')
+    else:
+        sql = (f'EXISTS (SELECT 1 FROM json_each("{table}"."{column}") AS label '
+               f'WHERE label.value IN ({placeholders}))')
+    return RawSQL(sql, list(labels), output_field=BooleanField())
+
+
+def export_selection(*, project_id: int, job_id: int | None, options: dict[str, Any]) -> QuerySet[Item]:
+    """The items an export holds, by its normalised options, annotated with the prediction it shows
+    (``shown_labels``, ``shown_confidence``, ``shown_model``): the job's for a job export, else the latest.
+
+    Items with final labels from review or import; auto-accepted ones too when asked; of a job export,
+    only those the job predicted. ``min_confidence`` applies to labels the model decided
+    (auto-accepted): a person's label always passes. ``labels`` keeps items with one of them.
+    """
+    states = [Item.State.REVIEWED] + ([Item.State.AUTO_ACCEPTED] if options["include_auto_accepted"] else [])
+    items = Item.objects.filter(project_id=project_id, final_labels__isnull=False, state__in=states)
+    if job_id is not None:
+        items = items.annotate(
+            job_prediction=FilteredRelation("predictions", condition=Q(predictions__job_id=job_id)),
+        ).filter(job_prediction__isnull=False).annotate(
+            shown_labels=F("job_prediction__labels"), shown_confidence=F("job_prediction__confidence"),
+            shown_model=F("job_prediction__model_name"),
+        )
+    else:
+        items = items.annotate(shown_labels=F("predicted_labels"), shown_confidence=F("confidence"),
+                               shown_model=F("prediction__model_name"))
+    if options["min_confidence"] is not None:
+        items = items.filter(~Q(state=Item.State.AUTO_ACCEPTED) | Q(shown_confidence__gte=options["min_confidence"]))
+    if options["labels"]:
+        items = items.filter(_has_any_label(options["labels"]))
+    return items
+
+
+def selection_fingerprint(*, items: QuerySet[Item]) -> dict[str, Any]:
+    """What changes when the selected data does: how many items, which (sum and max of ids), the
+    latest decision and the latest prediction among them (ids and times only grow, so a new label or
+    prediction on any selected item moves a maximum), and the sum of the confidences shown (a job
+    that runs again updates its predictions in place)."""
+    found = items.order_by().aggregate(count=Count("id"), id_sum=Sum("id"), id_max=Max("id"),
+                                       decided=Max("decided_at"), prediction=Max("prediction_id"),
+                                       confidence=Sum("shown_confidence"))
+    if found["confidence"] is not None:
+        found["confidence"] = round(found["confidence"], 6)
+    if found["decided"] is not None:
+        found["decided"] = found["decided"].isoformat()
+    if found["id_sum"] is not None:
+        found["id_sum"] = int(found["id_sum"])  # PostgreSQL sums bigints as numeric
+    return found
+
+
+def export_rows(*, items: QuerySet[Item], chunk_size: int):
+    """The selected items as dicts in id order, streamed ``chunk_size`` rows at a time: one query
+    that joins the reviewer's email and the prediction's fields, so memory stays flat in the item count."""
+    return (items.order_by("id")
+            .values(*ITEM_COLUMNS, "shown_labels", "shown_confidence", "shown_model", reviewer=F("decided_by__email"))
+            .iterator(chunk_size=chunk_size))
