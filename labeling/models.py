@@ -331,3 +331,36 @@ class HeadVersion(models.Model):
 
     def __str__(self) -> str:
         return f"head v{self.version} of project {self.project_id}"
+
+
+class LabelIssue(models.Model):
+    """A person's label that the model confidently contradicts (confident learning), queued for a second look."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Label kept"
+        RELABELLED = "relabelled", "Relabelled"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="label_issues")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="label_issues")
+    given_labels = models.JSONField(default=list)
+    suggested_label = models.CharField(max_length=1000)
+    self_confidence = models.FloatField()
+    suggested_confidence = models.FloatField()
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["self_confidence", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item"], condition=models.Q(status="open"), name="label_issue_one_open"),
+        ]
+        indexes = [models.Index(fields=["project", "status", "self_confidence"])]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}: {self.given_labels} -> {self.suggested_label}"

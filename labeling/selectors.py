@@ -94,3 +94,23 @@ def job_results(*, job: Job, label: str | None = None, min_confidence: float | N
 
 def jobs_for(*, project) -> QuerySet[Job]:
     return Job.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+LABEL_ISSUE_NOT_FOUND = "Label issue not found."
+
+
+def label_issues_open(*, project) -> QuerySet:
+    from labeling.models import LabelIssue
+
+    return (LabelIssue.objects.filter(project=project, status=LabelIssue.Status.OPEN).select_related("item")
+            .order_by("self_confidence", "id"))
+
+
+def label_issue_get_for_user(*, user: User, issue_id: int):
+    from labeling.models import LabelIssue
+
+    issue = (LabelIssue.objects.select_related("project", "item")
+             .filter(pk=issue_id, project__organization_id__in=_organization_ids(user)).first())
+    if issue is None:
+        raise NotFound(LABEL_ISSUE_NOT_FOUND)
+    return issue

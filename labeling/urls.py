@@ -26,3 +26,18 @@ urlpatterns += [
     path("jobs/<int:job_id>/cancel", api_jobs.JobCancelView.as_view(), name="job-cancel"),
     path("models", api_jobs.ModelListView.as_view(), name="models"),
 ]
+
+from labeling import api_active_learning  # noqa: E402
+
+urlpatterns += [
+    path("active-learning/strategies", api_active_learning.StrategiesView.as_view(), name="al-strategies"),
+    path("active-learning/suggest-samples/<int:job_id>", api_active_learning.SuggestSamplesView.as_view(),
+         name="al-suggest"),
+    path("active-learning/analyze-effectiveness/<int:job_id>", api_active_learning.AnalyzeEffectivenessView.as_view(),
+         name="al-analyze"),
+    path("active-learning/label-issues", api_active_learning.LabelIssueListView.as_view(), name="al-label-issues"),
+    path("active-learning/label-issues/<int:issue_id>/resolve", api_active_learning.LabelIssueResolveView.as_view(),
+         name="al-label-issue-resolve"),
+    path("projects/<int:project_id>/label-issues/scan", api_active_learning.LabelIssueScanView.as_view(),
+         name="al-label-issue-scan"),
+]

@@ -43,6 +43,7 @@ class Project(models.Model):
     )
     qa_sample_rate = models.FloatField(default=0.0)
     audit_slice_size = models.PositiveIntegerField(default=150)
+    audit_pool_size = models.PositiveIntegerField(default=0)  # items in the project when the slice was last drawn
     # Precision you can state: the auto-accept threshold is fitted on the audit slice for this target;
     # strict mode requires the interval's lower bound to clear it.
     target_precision = models.FloatField(default=0.95)

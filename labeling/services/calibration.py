@@ -172,7 +172,14 @@ def project_learn(*, project_id: int) -> dict:
         summary.update(temperature=calibration.temperature, threshold=calibration.threshold,
                        ece_before=calibration.ece_before, ece_after=calibration.ece_after)
     if head is not None and head.is_active:
+        from labeling.services.jobs import audit_slice_ensure
+
+        summary["audit_added"] = audit_slice_ensure(project=project, model_changed=True)
         summary["rescored"] = waiting_rescore(project=project, schema=schema, base_model=base_model)
+    if spec.embedding_dim is not None:
+        from labeling.services.active_learning import label_issues_find
+
+        summary["label_issues"] = label_issues_find(project=project)
     return summary
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import audit_record
 from labeling.engine import ModelUnavailableError, UnknownModelError, model_spec
+from labeling.engine.precision import audit_top_up
 from labeling.models import Item as ItemModel
 from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
 from labeling.services.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
@@ -60,18 +61,22 @@ def model_resolve(*, project: Project, model_name: str | None = None) -> str:
     return name
 
 
-def audit_slice_ensure(*, project: Project, seed: int | None = None) -> int:
-    """Top the project's random audit slice up to ``audit_slice_size`` items, drawn uniformly from the
-    items not yet in it. Returns how many were added."""
-    have = ItemModel.objects.filter(project=project, in_audit_slice=True).count()
-    want = project.audit_slice_size - have
-    if want <= 0:
-        return 0
-    candidates = list(ItemModel.objects.filter(project=project, in_audit_slice=False).values_list("id", flat=True))
-    if not candidates:
-        return 0
-    chosen = random.Random(seed).sample(candidates, min(want, len(candidates)))
-    ItemModel.objects.filter(pk__in=chosen).update(in_audit_slice=True)
+def audit_slice_ensure(*, project: Project, model_changed: bool = False, seed: int | None = None) -> int:
+    """Keep the project's random audit slice honest as the project and its model change (the rule is
+    ``labeling.engine.precision.audit_top_up``): at least ``audit_slice_size`` items, new arrivals sampled
+    at the slice's rate, a few fresh items per new model. Drawn uniformly from items not yet in it."""
+    pool = ItemModel.objects.filter(project=project).count()
+    audited = ItemModel.objects.filter(project=project, in_audit_slice=True).count()
+    added = max(0, pool - project.audit_pool_size) if project.audit_pool_size else 0
+    want = audit_top_up(audited=audited, pool_size=pool, items_added=added, model_changed=model_changed,
+                        base_size=project.audit_slice_size, per_model=10 if project.audit_slice_size else 0)
+    chosen = []
+    if want > 0:
+        candidates = list(ItemModel.objects.filter(project=project, in_audit_slice=False).values_list("id", flat=True))
+        chosen = random.Random(seed).sample(candidates, min(want, len(candidates)))
+        ItemModel.objects.filter(pk__in=chosen).update(in_audit_slice=True)
+    Project.objects.filter(pk=project.pk).update(audit_pool_size=pool)
+    project.audit_pool_size = pool
     return len(chosen)
 
 

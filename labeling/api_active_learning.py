@@ -1,0 +1,141 @@
+"""The active-learning API: strategies, suggestions, effectiveness, and the label-issue queue."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling import selectors
+from labeling.engine.active_learning import list_strategies
+from labeling.services import active_learning as al
+from projects.api import ERRORS
+from projects.permissions import ANY_PROJECT_ROLE, PROJECT_REVIEWERS, project_for_request, require_project_role
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes if code in ERRORS}
+
+
+class StrategySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    requires = serializers.ListField(child=serializers.CharField())
+    optional = serializers.ListField(child=serializers.CharField())
+
+
+class SuggestSerializer(serializers.Serializer):
+    strategy = serializers.CharField(default="margin")
+    count = serializers.IntegerField(min_value=1, max_value=1000, default=20)
+    seed = serializers.IntegerField(default=0)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    score = serializers.FloatField()
+    reason = serializers.CharField()
+    pool_size = serializers.IntegerField()
+
+
+class AnalyzeSerializer(serializers.Serializer):
+    strategies = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False)
+    seed = serializers.IntegerField(default=0)
+
+
+class LabelIssueSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    text = serializers.CharField(source="item.text")
+    original_name = serializers.CharField(source="item.original_name")
+    given_labels = serializers.ListField(child=serializers.CharField())
+    suggested_label = serializers.CharField()
+    self_confidence = serializers.FloatField()
+    suggested_confidence = serializers.FloatField()
+    reason = serializers.CharField()
+    status = serializers.CharField()
+
+
+class LabelIssueResolveSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["keep", "relabel"])
+    labels = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+def _job_project(request, job_id: int, roles):
+    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    require_project_role(user=request.user, project=job.project, roles=roles)
+    return job.project
+
+
+class StrategiesView(APIView):
+    @extend_schema(responses={200: StrategySerializer(many=True), **_errors(401)})
+    def get(self, request):
+        return Response(list_strategies())
+
+
+class SuggestSamplesView(APIView):
+    """The waiting items of the job's project a strategy would have people label next, with reasons."""
+
+    @extend_schema(request=SuggestSerializer, responses={200: SuggestionSerializer(many=True),
+                                                         **_errors(400, 401, 403, 404)})
+    def post(self, request, job_id: int):
+        data = SuggestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = _job_project(request, job_id, ANY_PROJECT_ROLE)
+        return Response(al.samples_suggest(project=project, **data.validated_data))
+
+
+class AnalyzeEffectivenessView(APIView):
+    """Replay labelling on the project's human labels: curves per strategy and labels to 90%/95%."""
+
+    @extend_schema(request=AnalyzeSerializer, responses={200: inline_serializer("Effectiveness", {
+        "n_train": serializers.IntegerField(), "n_test": serializers.IntegerField(),
+        "n_classes": serializers.IntegerField(), "full_accuracy": serializers.FloatField(),
+        "targets": serializers.ListField(child=serializers.FloatField()), "seed": serializers.IntegerField(),
+        "curves": serializers.ListField(child=serializers.DictField()),
+        "class_names": serializers.ListField(child=serializers.CharField()),
+    }), **_errors(400, 401, 403, 404)})
+    def post(self, request, job_id: int):
+        data = AnalyzeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = _job_project(request, job_id, ANY_PROJECT_ROLE)
+        return Response(al.effectiveness_analyze(project=project, **data.validated_data))
+
+
+class LabelIssueListView(GenericAPIView):
+    """The project's open label issues: human labels the model confidently contradicts."""
+
+    serializer_class = LabelIssueSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("project", int, required=True)],
+                   responses={200: LabelIssueSerializer(many=True), **_errors(400, 401, 403, 404)})
+    def get(self, request):
+        project = project_for_request(request, self, request.query_params.get("project"))
+        page = self.paginate_queryset(selectors.label_issues_open(project=project))
+        return self.get_paginated_response(LabelIssueSerializer(page, many=True).data)
+
+
+class LabelIssueScanView(APIView):
+    """Look for label issues now (the learning loop also does after each round)."""
+
+    project_roles = PROJECT_REVIEWERS
+
+    @extend_schema(request=None, responses={200: inline_serializer("LabelIssueScan", {
+        "opened": serializers.IntegerField()}), **_errors(401, 403, 404)})
+    def post(self, request, project_id: int):
+        project = project_for_request(request, self, project_id)
+        return Response({"opened": al.label_issues_find(project=project, actor=request.user)})
+
+
+class LabelIssueResolveView(APIView):
+    project_roles = PROJECT_REVIEWERS
+
+    @extend_schema(request=LabelIssueResolveSerializer, responses={200: LabelIssueSerializer,
+                                                                   **_errors(400, 401, 403, 404, 409)})
+    def post(self, request, issue_id: int):
+        data = LabelIssueResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issue = selectors.label_issue_get_for_user(user=request.user, issue_id=issue_id)
+        require_project_role(user=request.user, project=issue.project, roles=PROJECT_REVIEWERS)
+        issue = al.label_issue_resolve(issue=issue, actor=request.user, **data.validated_data)
+        return Response(LabelIssueSerializer(issue).data, status=status.HTTP_200_OK)
