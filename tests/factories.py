@@ -135,3 +135,70 @@ def named(content: bytes, name: str):
     handle = io.BytesIO(content)
     handle.name = name
     return handle
+
+
+# --- exports: image items in storage, auto-labeling jobs and their predictions ----------------
+
+def _content_file(content: bytes, name: str):
+    from django.core.files.base import ContentFile
+
+    return ContentFile(content, name=name)
+
+
+class ImageItemFactory(ItemFactory):
+    """An image item whose file (a small PNG by default, one colour per item) is in storage."""
+
+    class Params:
+        color = factory.Sequence(lambda n: (n * 37 % 256, n * 91 % 256, n * 13 % 256))
+        image_size = (8, 6)
+        image_format = "PNG"
+        content = factory.LazyAttribute(lambda o: image_bytes(o.image_format, o.image_size, o.color))
+
+    kind = "image"
+    text = ""
+    content_hash = factory.LazyAttribute(lambda o: hashlib.sha256(o.content).hexdigest())
+    mime_type = factory.LazyAttribute(lambda o: f"image/{o.image_format.lower()}")
+    size_bytes = factory.LazyAttribute(lambda o: len(o.content))
+    width = factory.LazyAttribute(lambda o: o.image_size[0])
+    height = factory.LazyAttribute(lambda o: o.image_size[1])
+    original_name = factory.Sequence(lambda n: f"photo {n}.png")
+    file = factory.LazyAttribute(lambda o: _content_file(o.content, f"upload.{o.image_format.lower()}"))
+
+
+def _latest_schema(project):
+    return project.schemas.order_by("-version").first() or LabelSchemaFactory(project=project)
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    """A finished auto-labeling job on the project's current schema."""
+
+    class Meta:
+        model = "labeling.Job"
+
+    project = factory.SubFactory(ProjectFactory)
+    model_name = "minilm-zero-shot"
+    schema = factory.LazyAttribute(lambda o: _latest_schema(o.project))
+    status = "succeeded"
+
+
+class PredictionFactory(factory.django.DjangoModelFactory):
+    """A job's prediction for an item, which becomes the item's latest (its ``prediction``,
+    ``predicted_labels`` and ``confidence``)."""
+
+    class Meta:
+        model = "labeling.Prediction"
+        skip_postgeneration_save = True
+
+    job = factory.SubFactory(JobFactory)
+    item = factory.SubFactory(ItemFactory, project=factory.SelfAttribute("..job.project"))
+    model_name = factory.SelfAttribute("job.model_name")
+    schema = factory.SelfAttribute("job.schema")
+    labels = factory.LazyFunction(lambda: ["positive"])
+    confidence = 0.9
+
+    @factory.post_generation
+    def latest(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            type(obj.item).objects.filter(pk=obj.item_id).update(
+                prediction=obj, predicted_labels=obj.labels, confidence=obj.confidence)
+            obj.item.prediction, obj.item.predicted_labels, obj.item.confidence = obj, obj.labels, obj.confidence
