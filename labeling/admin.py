@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
 from labeling.models import HumanLabel, ImportJob, Item
+from labeling.services.files import stored_files_delete
 
 
 class HumanLabelInline(admin.TabularInline):
@@ -25,6 +27,17 @@ class ItemAdmin(admin.ModelAdmin):
     readonly_fields = ["content_hash", "size_bytes", "width", "height", "mime_type", "created_at"]
     inlines = [HumanLabelInline]
     show_full_result_count = False  # counting millions of items on every page is slow
+
+    # Deleting here removes the stored files too, once the deletion is committed.
+    def delete_model(self, request, obj):
+        names = [obj.file.name] if obj.file else []
+        super().delete_model(request, obj)
+        transaction.on_commit(lambda: stored_files_delete(names=names))
+
+    def delete_queryset(self, request, queryset):
+        names = list(queryset.exclude(file="").values_list("file", flat=True))
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(lambda: stored_files_delete(names=names))
 
 
 @admin.register(ImportJob)

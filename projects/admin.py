@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
 
@@ -19,6 +20,17 @@ class ProjectAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organization", "created_by"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [ProjectAssignmentInline]
+
+    # Deleting here removes the projects' stored files too, once the deletion is committed.
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Project.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        from labeling.services.files import project_storage_prefix, stored_prefix_delete
+
+        prefixes = [project_storage_prefix(pk) for pk in queryset.values_list("pk", flat=True)]
+        queryset.delete()
+        transaction.on_commit(lambda: [stored_prefix_delete(prefix=prefix) for prefix in prefixes])
 
 
 class CategoryInline(admin.TabularInline):

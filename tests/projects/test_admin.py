@@ -26,3 +26,30 @@ def test_admin_pages_load(org, make_member):
         resp = client.get(path)
         assert resp.status_code == 200, path
     assert b"Searchable" in client.get("/admin/projects/project/?q=Search").content
+
+
+def test_deleting_in_the_admin_removes_stored_files(org, make_member, client_for, media_root,
+                                                     django_capture_on_commit_callbacks):
+    from labeling.models import Item
+    from tests.conftest import stored_files
+    from tests.factories import image_bytes, named
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    project = ProjectFactory(organization=org, project_type="image_classification")
+    other = ProjectFactory(organization=org, project_type="image_classification")
+    uploader = client_for(make_member("admin", org), org)
+    for target, color in ((project, (1, 1, 1)), (project, (2, 2, 2)), (other, (3, 3, 3))):
+        uploader.post("/api/upload", {"project": target.id, "files": [named(image_bytes(color=color), "a.png")]},
+                      format="multipart")
+    first = Item.objects.filter(project=project).order_by("id").first()
+    client = Client()
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(f"/admin/labeling/item/{first.id}/delete/", {"post": "yes"})
+    assert resp.status_code == 302
+    assert len(stored_files(media_root)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post("/admin/projects/project/", {"action": "delete_selected", "_selected_action": [project.id],
+                                                        "post": "yes"})
+    assert resp.status_code == 302
+    assert [f.split("/")[1] for f in stored_files(media_root)] == [str(other.id)]
