@@ -64,17 +64,18 @@ class Classifier(ABC):
         cats = as_categories(categories)
         labels, columns = self._resolve_labels(cats)
         width = len(self.fixed_labels) if self.fixed_labels is not None else len(labels)
-        prepared, errors = self._prepare_all(items)
+        self._check_kinds(items)
+        errors: list[str | None] = [None] * len(items)
         embeddings = None
         if with_embeddings:
             if self.embedding_dim is None:
                 raise EngineError(NO_EMBEDDINGS.format(name=self.name))
-            both = self._run(prepared, errors,
+            both = self._run(items, errors,
                              lambda batch: np.concatenate(self._logits_and_embeddings(batch, cats), axis=1),
                              width + self.embedding_dim, batch_size)
             logits, embeddings = both[:, :width], both[:, width:].astype(np.float32)
         else:
-            logits = self._run(prepared, errors, lambda batch: self._logits(batch, cats), width, batch_size)
+            logits = self._run(items, errors, lambda batch: self._logits(batch, cats), width, batch_size)
         if columns is not None:
             logits = logits[:, columns]
         with np.errstate(invalid="ignore"):
@@ -87,8 +88,9 @@ class Classifier(ABC):
         """One embedding per item (NaN rows for items that failed, with their errors)."""
         if self.embedding_dim is None:
             raise EngineError(NO_EMBEDDINGS.format(name=self.name))
-        prepared, errors = self._prepare_all(items)
-        vectors = self._run(prepared, errors, self._embed_batch, self.embedding_dim, batch_size)
+        self._check_kinds(items)
+        errors: list[str | None] = [None] * len(items)
+        vectors = self._run(items, errors, self._embed_batch, self.embedding_dim, batch_size)
         return EmbeddingResult(model=self.name, vectors=vectors.astype(np.float32), errors=tuple(errors))
 
     @property
@@ -115,9 +117,9 @@ class Classifier(ABC):
         """Both at once; models whose logits come from their embeddings override this to run once."""
         return self._logits(batch, categories), self._embed_batch(batch)
 
-    def _length(self, prepared: Any) -> int:
+    def _length(self, item: Item) -> int:
         """Items are batched in order of this key: texts by length, so a batch pads little."""
-        return len(prepared) if isinstance(prepared, str) else 0
+        return len(item) if isinstance(item, str) else 0
 
     # Machinery.
 
@@ -141,37 +143,35 @@ class Classifier(ABC):
                                                            supported=shown))
         return tuple(c.name for c in cats), np.array(columns, dtype=np.int64)
 
-    def _check_kind(self, index: int, item: Any) -> None:
+    def _check_kinds(self, items: Sequence[Item]) -> None:
         if self.modality == "text":
-            ok, expected = isinstance(item, str), "texts (str)"
+            kind, expected = str, "texts (str)"
         else:
-            ok, expected = isinstance(item, bytes | bytearray | memoryview), "images (encoded bytes)"
-        if not ok:
-            raise InputKindError(WRONG_INPUT_KIND.format(name=self.name, expected=expected, index=index,
-                                                         got=type(item).__name__))
+            kind, expected = bytes | bytearray | memoryview, "images (encoded bytes)"
+        for index, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise InputKindError(WRONG_INPUT_KIND.format(name=self.name, expected=expected, index=index,
+                                                             got=type(item).__name__))
 
-    def _prepare_all(self, items: Sequence[Item]) -> tuple[list, list[str | None]]:
-        prepared: list = []
-        errors: list[str | None] = []
-        for i, item in enumerate(items):
-            self._check_kind(i, item)
-            try:
-                prepared.append(self._prepare(item))
-                errors.append(None)
-            except ItemError as exc:
-                prepared.append(None)
-                errors.append(str(exc))
-        return prepared, errors
-
-    def _run(self, prepared: list, errors: list[str | None], forward: Callable[[list], np.ndarray], width: int,
-             batch_size: int | None) -> np.ndarray:
-        """Run ``forward`` over the prepared items in batches. A batch that raises is retried item by item so
-        only the items that fail get an error (written into ``errors``); if every item fails, it raises."""
-        out = np.full((len(prepared), width), np.nan, dtype=np.float64)
-        todo = sorted((i for i, e in enumerate(errors) if e is None), key=lambda i: self._length(prepared[i]))
+    def _run(self, items: Sequence[Item], errors: list[str | None], forward: Callable[[list], np.ndarray],
+             width: int, batch_size: int | None) -> np.ndarray:
+        """Prepare and run the items batch by batch (so memory holds one batch of model inputs), in
+        ``_length`` order, writing rows back in input order. An item that can't be prepared, or on which
+        the model fails, gets its error in ``errors``; a batch that raises is retried item by item to find
+        which; if every item of a batch fails, the model is broken and it raises."""
+        out = np.full((len(items), width), np.nan, dtype=np.float64)
+        order = sorted(range(len(items)), key=lambda i: self._length(items[i]))
         size = max(1, batch_size or self.batch_size)
-        for start in range(0, len(todo), size):
-            chunk = todo[start:start + size]
+        for start in range(0, len(order), size):
+            prepared = {}
+            for i in order[start:start + size]:
+                try:
+                    prepared[i] = self._prepare(items[i])
+                except ItemError as exc:
+                    errors[i] = str(exc)
+            chunk = list(prepared)
+            if not chunk:
+                continue
             try:
                 out[chunk] = forward([prepared[i] for i in chunk])
                 continue
@@ -189,7 +189,7 @@ class Classifier(ABC):
                     if _is_systemic(exc):
                         raise
                     failures[i] = exc
-            if len(failures) == len(chunk):  # every item fails: the model is broken, not the items
+            if len(failures) == len(chunk):
                 raise next(iter(failures.values()))
             for i, exc in failures.items():
                 errors[i] = _item_error(exc)

@@ -179,8 +179,8 @@ class FewShotModel(Classifier):
     def _prepare(self, item):
         return self.base._prepare(item)
 
-    def _length(self, prepared) -> int:
-        return self.base._length(prepared)
+    def _length(self, item) -> int:
+        return self.base._length(item)
 
     def _embed_batch(self, batch: list) -> np.ndarray:
         return self.base._embed_batch(batch)

@@ -24,8 +24,10 @@ class Echo(Classifier):
     def __init__(self):
         super().__init__(name="echo")
         self.batches: list[list[str]] = []
+        self.prepared: list[str] = []
 
     def _prepare(self, item):
+        self.prepared.append(item)
         if item == "unprepared":
             raise ItemError("can't prepare this one")
         return super()._prepare(item)
@@ -75,6 +77,20 @@ def test_items_are_batched_by_length_and_results_come_back_in_input_order():
     result = model.classify(["cccc", "a", "bbb", "dd"], batch_size=2)
     assert model.batches == [["a", "dd"], ["bbb", "cccc"]]
     assert result.logits[:, 0] == pytest.approx([4, 1, 3, 2])
+
+
+def test_items_are_prepared_one_batch_at_a_time():
+    model = Echo()
+    seen_before_each_batch = []
+    forward = model._logits
+
+    def logits(batch, categories):
+        seen_before_each_batch.append(len(model.prepared))
+        return forward(batch, categories)
+
+    model._logits = logits
+    model.classify(["a", "bb", "ccc", "dddd", "eeeee"], batch_size=2)
+    assert seen_before_each_batch == [2, 4, 5]
 
 
 def test_temperature_is_applied_to_probabilities_not_logits():
