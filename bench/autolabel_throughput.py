@@ -10,9 +10,11 @@ so its load, threads and peak RSS are its own; the best of ``--repeats`` timed p
 (and the median, since a shared machine is noisy), after one warm-up batch. Each backend's
 probabilities are compared with eager torch's on the same items (``max |Δp|``).
 
-Stages are the table's columns. Only ``bare`` exists now; a ``pipeline`` stage (the API, Celery and
-the database over the same items) slots into ``STAGES`` with the same signature, and the table then
-prints its items/s, its ratio to ``bare`` and the worker's peak memory.
+Stage ``pipeline``: the same items through the whole product: ``POST /api/projects/{id}/classify``,
+chunks on a real Celery worker process (one, prefork, concurrency 1), predictions bulk-upserted into
+the database; timed from the request to the job's end, after a warm-up job that loads the model.
+The table prints its items/s, its ratio to ``bare`` and the worker's peak memory. It runs on the
+embedded default (SQLite, filesystem broker) unless ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are set.
 """
 
 from __future__ import annotations
@@ -113,7 +115,111 @@ def bare_stage(model_name: str, backend: str, items: list, categories, repeats: 
                        torch.get_num_threads(), probabilities_file)
 
 
-STAGES: dict[str, Callable[..., StageResult]] = {"bare": bare_stage}
+def _tree_peak_mb(pid: int) -> float:
+    """The largest peak RSS (VmHWM) among a process and its children: the worker and its pool."""
+    peaks = []
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return max(peaks, default=0.0)
+
+
+def pipeline_stage(model_name: str, backend: str, items: list, categories, repeats: int, out_dir: str) -> StageResult:
+    """Items/s of the whole pipeline over the same items: the classify request through the API, chunks on a
+    real Celery worker, predictions written to the database; from the request to the job's end. The
+    embedded default (SQLite + filesystem broker) unless DATABASE_URL / CELERY_BROKER_URL are set."""
+    import hashlib
+
+    data_dir = tempfile.mkdtemp(prefix="modelship-bench-")
+    os.environ["MODELSHIP_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "modelship.settings"
+    import django
+
+    django.setup()
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+    from rest_framework.test import APIClient
+
+    from accounts.services import user_register
+    from labeling.models import Item, Job
+    from projects.models import Category, LabelSchema, Project
+
+    call_command("migrate", verbosity=0)
+    user = user_register(email="bench@example.com", password="bench-password-123")
+    org = user.memberships.get().organization
+    kind = "text" if isinstance(items[0], str) else "image"
+    project = Project.objects.create(
+        organization=org, name="bench", project_type=f"{kind}_classification", default_model=model_name,
+        audit_slice_size=0, created_by=user)
+    schema = LabelSchema.objects.create(project=project, version=1, multi_label=False, min_labels=1, max_labels=1)
+    if categories:
+        names = [c["name"] for c in categories]
+    else:  # the bare stage classifies over all 1,000 ImageNet classes: so does the project
+        from labeling.engine.images import imagenet_class_names
+
+        names = list(imagenet_class_names())
+    Category.objects.bulk_create([Category(schema=schema, name=n, path=n, order=i) for i, n in enumerate(names)])
+
+    def add(values, tag: str) -> None:
+        rows = []
+        for n, value in enumerate(values):
+            if kind == "text":
+                text = f"{value} [{tag}{n}]"
+                rows.append(Item(project=project, kind="text", text=text,
+                                 content_hash=hashlib.sha256(text.encode()).hexdigest()))
+            else:
+                digest = hashlib.sha256(value + f"{tag}{n}".encode()).hexdigest()
+                name = default_storage.save(f"bench/{digest}.jpg", ContentFile(value))
+                rows.append(Item(project=project, kind="image", file=name, content_hash=digest,
+                                 mime_type="image/jpeg"))
+        Item.objects.bulk_create(rows, batch_size=1000)
+
+    env = dict(os.environ, MODELSHIP_CPU_BACKEND=backend, MODELSHIP_HEARTBEAT_SECONDS="5")
+    worker = subprocess.Popen([sys.executable, str(ROOT / "celery_worker.py"), "--concurrency", "1",
+                               "--loglevel", "WARNING"], env=env, cwd=ROOT)
+    client = APIClient()
+    client.force_authenticate(user)
+
+    def run_job(timeout: float = 3600) -> float:
+        started = time.perf_counter()
+        resp = client.post(f"/api/projects/{project.id}/classify", {}, format="json")
+        assert resp.status_code == 202, resp.content
+        job_id = resp.json()["id"]
+        while time.perf_counter() - started < timeout:
+            job = Job.objects.get(pk=job_id)
+            if job.status in Job.FINISHED:
+                assert job.status == "succeeded" and job.failed == 0, (job.status, job.error, job.failed)
+                return time.perf_counter() - started
+            time.sleep(0.05)
+        raise TimeoutError("the job did not finish")
+
+    try:
+        add(items[:16], "warm")  # the worker loads the model on its first chunk, as bare_stage's warm-up does
+        load_s = run_job()
+        rates = []
+        for r in range(repeats):
+            add(items, f"r{r}-")
+            rates.append(len(items) / run_job())
+        peak = _tree_peak_mb(worker.pid)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    return StageResult("pipeline", model_name, backend, len(items), max(rates), statistics.median(rates), peak,
+                       load_s, 0, None)
+
+
+STAGES: dict[str, Callable[..., StageResult]] = {"bare": bare_stage, "pipeline": pipeline_stage}
 
 
 def _child(job: dict) -> None:
