@@ -9,6 +9,7 @@ api_patterns = [
     path("", include("accounts.urls")),
     path("", include("projects.urls")),
     path("", include("labeling.urls")),
+    path("", include("review.urls")),
     path("", include("exports.urls")),
 ]
 
