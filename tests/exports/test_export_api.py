@@ -17,9 +17,9 @@ from exports import services
 from exports.formats import FORMATS
 from exports.models import Export
 from labeling.models import Item
-from projects.services import schema_version_create
+from projects.services import project_delete, schema_version_create
 from tests.exports.projects_in_db import make_project, relabel
-from tests.factories import ItemFactory, JobFactory
+from tests.factories import ItemFactory, JobFactory, PredictionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -297,8 +297,6 @@ def test_a_labels_subset_keeps_items_with_one_of_them_holding_only_them(client, 
 
 def test_a_job_export_holds_the_items_the_job_predicted_with_the_jobs_prediction(client, texts):
     later = JobFactory(project=texts.project, schema=texts.schema, model_name="later-model")
-    from tests.factories import PredictionFactory
-
     PredictionFactory(job=later, item=texts.items["reviewed_a"], labels=["neutral"], confidence=0.5)
 
     created = client.post(f"/api/export/create/{texts.job.pk}", {"format": "jsonl"}, format="json")
@@ -446,3 +444,13 @@ def test_an_export_of_a_project_with_no_matching_items_is_an_empty_dataset(clien
 
     assert (export.status, export.total, export.written) == ("succeeded", 0, 0)
     assert _jsonl(export) == []
+
+
+def test_deleting_a_project_deletes_its_exports_and_their_files(client, texts, django_capture_on_commit_callbacks):
+    export = _run(_project_export(client, texts).json()["id"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        project_delete(project=texts.project, actor=None, confirm=texts.project.name)
+
+    assert Export.objects.count() == 0
+    assert not default_storage.exists(export.file.name)
