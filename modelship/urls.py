@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from modelship.api import HealthView
+from review.urls import page_urlpatterns
 
 api_patterns = [
     path("health", HealthView.as_view(), name="health"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include(api_patterns)),
+    *page_urlpatterns,
 ]

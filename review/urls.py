@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review import api
+from review import api, views
 
 urlpatterns = [
     path("review/queue", api.QueueView.as_view(), name="review-queue"),
@@ -14,3 +14,11 @@ urlpatterns = [
     path("review/settings", api.ReviewSettingsView.as_view(), name="review-settings"),
 ]
 
+# Server-rendered pages, at the site root.
+page_urlpatterns = [
+    path("login/", views.LoginPage.as_view(), name="login"),
+    path("logout/", views.LogoutPage.as_view(), name="logout"),
+    path("", views.project_list_page, name="project-list"),
+    path("projects/<int:project_id>/review", views.review_page, name="review-page"),
+    path("projects/<int:project_id>/manage", views.manage_page, name="manage-page"),
+]
