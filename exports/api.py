@@ -23,6 +23,7 @@ from exports.serializers import (
     ExportSerializer,
 )
 from labeling.selectors import job_get_for_user
+from modelship.exceptions import DomainError
 from projects.api import ERRORS
 from projects.permissions import ANY_PROJECT_ROLE, project_for_request
 from projects.selectors import project_get_for_user
@@ -127,7 +128,12 @@ class ExportDownloadView(APIView):
     )
     def get(self, request, filename: str):
         export = selectors.export_for_download(user=request.user, filename=filename)
+        try:
+            stream = export.file.open("rb")
+        except (FileNotFoundError, OSError):
+            # The file left storage behind ModelShip's back (a bucket lifecycle rule, a manual clean-up).
+            raise DomainError(selectors.EXPORT_FILE_GONE, status_code=410, extra={"status": export.status}) from None
         audit_record(actor=request.user, organization=export.project.organization, action="export.downloaded",
                      target=export, metadata={"project": export.project_id, "format": export.format})
         name = f"{slugify(export.project.name) or 'project'}-{export.format}-{export.public_id}.zip"
-        return FileResponse(export.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
+        return FileResponse(stream, as_attachment=True, filename=name, content_type="application/zip")

@@ -48,6 +48,9 @@ def export_get_for_user(*, user: User, public_id: str) -> Export:
     return export
 
 
+EXPORT_FILE_GONE = "The export's file is no longer in storage; create the export again."
+
+
 def export_for_download(*, user: User, filename: str) -> Export:
     """The finished export a download name (``<id>`` or ``<id>.zip``) refers to.
 

@@ -454,3 +454,12 @@ def test_deleting_a_project_deletes_its_exports_and_their_files(client, texts, d
 
     assert Export.objects.count() == 0
     assert not default_storage.exists(export.file.name)
+
+
+def test_a_file_removed_from_storage_behind_our_back_is_a_410(client, texts):
+    export = _run(_project_export(client, texts).json()["id"])
+    default_storage.delete(export.file.name)
+    resp = client.get(f"/api/export/download/{export.public_id}")
+    assert resp.status_code == 410
+    assert resp.json() == {"detail": "The export's file is no longer in storage; create the export again.",
+                           "status": "succeeded"}
