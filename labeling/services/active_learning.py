@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -81,15 +82,18 @@ class Pool:
     sampled_from: int
 
 
-def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: set[int] | None = None) -> Pool:
-    """The project's waiting items with a prediction under the current schema: all of them, or a uniform
-    sample of ``ACTIVE_LEARNING_POOL_MAX`` when there are more (said in ``sampled_from``)."""
+def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: set[int] | None = None,
+               candidates: QuerySet[Item] | None = None) -> Pool:
+    """The project's waiting items with a prediction under the current schema (or those of ``candidates``,
+    e.g. the review queue's pool): all of them, or a uniform sample of ``ACTIVE_LEARNING_POOL_MAX`` when
+    there are more (said in ``sampled_from``)."""
     schema = schema_current(project=project)
     if schema is None:
         raise DomainError(NO_SCHEMA)
     paths = [c.path for c in schema_categories(schema=schema)]
-    candidates = list(Item.objects.filter(project=project, state__in=WAITING, prediction__schema=schema)
-                      .values_list("id", flat=True))
+    if candidates is None:
+        candidates = Item.objects.filter(project=project, state__in=WAITING)
+    candidates = list(candidates.filter(prediction__schema=schema).order_by().values_list("id", flat=True))
     if exclude_ids:
         candidates = [i for i in candidates if i not in exclude_ids]
     total = len(candidates)
@@ -145,10 +149,10 @@ def _bootstrap_committee(x: np.ndarray, y: np.ndarray, pool_x: np.ndarray, n_cla
 
 
 def samples_suggest(*, project: Project, strategy: str, count: int, seed: int = 0,
-                    exclude_ids: set[int] | None = None) -> list[dict]:
+                    exclude_ids: set[int] | None = None, candidates: QuerySet[Item] | None = None) -> list[dict]:
     """The ``count`` waiting items a strategy would have people label next, best first, with scores and reasons."""
     strategy_check(strategy)
-    pool = pool_build(project=project, strategy=strategy, seed=seed, exclude_ids=exclude_ids)
+    pool = pool_build(project=project, strategy=strategy, seed=seed, exclude_ids=exclude_ids, candidates=candidates)
     try:
         chosen = select(strategy, k=min(count, len(pool.item_ids)), probs=pool.probs, embeddings=pool.embeddings,
                         committee=pool.committee, labelled_embeddings=pool.labelled_embeddings,
