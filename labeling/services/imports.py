@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from labeling.models import ImportJob
+from labeling.models import HumanLabel, ImportJob
 from labeling.services.files import project_storage_prefix, stored_files_delete
 from labeling.services.items import ItemWriter, PendingItem, text_hash
 from labeling.uploads import messages, readers, sniff
@@ -443,6 +443,11 @@ def _finish(job: ImportJob, report: ImportReport) -> ImportJob:
     job.save()
     audit_record(actor=job.created_by, organization=job.project.organization, action="import.completed",
                  target=job, metadata={"project": job.project_id, **report.counts})
+    labelled = HumanLabel.objects.filter(item__import_job=job, source=HumanLabel.Source.IMPORT).count()
+    if labelled:
+        from labeling.services.learning import labels_added
+
+        labels_added(project_id=job.project_id, count=labelled)  # imported labels teach the model too
     return job
 
 

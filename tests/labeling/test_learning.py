@@ -109,3 +109,17 @@ def test_labels_added_triggers_learning_on_the_worker(worker):
                              timeout=60, message="the learning task to fit calibration")
     assert calibration.fitted_at is not None
     assert Prediction.objects.filter(item__project=project).count() == 6
+
+
+@pytest.mark.django_db
+def test_imported_labels_count_toward_learning(org, make_member, client_for, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project = ProjectFactory(organization=org, default_model="vader-sentiment", learn_every=100)
+    LabelSchemaFactory(project=project, categories=["positive", "negative", "neutral"])
+    csv = "text,label\nI love it,positive\nI hate it,negative\nIt is a box,\n"
+    upload = SimpleUploadedFile("labelled.csv", csv.encode(), content_type="text/csv")
+    resp = client_for(make_member("admin", org), org).post(
+        "/api/upload", {"project": project.id, "files": [upload]}, format="multipart")
+    assert resp.status_code == 201, resp.data
+    assert Project.objects.get(pk=project.pk).labels_since_learning == 2
