@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects.api import ERRORS
-from projects.permissions import MANAGERS, PROJECT_REVIEWERS, project_for_request, require_project_role
+from projects.permissions import MANAGERS, PROJECT_REVIEWERS, require_project_role
 from review import selectors, services
 from review.serializers import (
     AdjudicationItemSerializer,
@@ -52,7 +52,7 @@ class QueueView(APIView):
     @extend_schema(parameters=[QueueQuerySerializer], responses={200: QueueSerializer, **_errors(400, 401, 403, 404)})
     def get(self, request):
         query = _query(QueueQuerySerializer, request)
-        project = project_for_request(request, self, query["project"])
+        project = selectors.review_project_for_request(request, self, query["project"])
         lease = services.queue_lease(user=request.user, project=project, strategy=query.get("strategy") or None,
                                      limit=query["limit"], exclude=query["exclude"])
         body = {"project": project.pk, "strategy": lease.strategy, "lease_expires_at": lease.lease_expires_at,
@@ -84,7 +84,7 @@ class BatchView(APIView):
     def post(self, request):
         data = BatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = project_for_request(request, self, data.validated_data["project"])
+        project = selectors.review_project_for_request(request, self, data.validated_data["project"])
         decisions = services.decisions_submit(user=request.user, project=project, decisions=data.decision_inputs(),
                                               actor_role=project.caller_role)
         return Response(BatchResultSerializer({"decisions": decisions}).data, status=status.HTTP_201_CREATED)
@@ -99,9 +99,9 @@ class UndoView(APIView):
     def post(self, request):
         data = ProjectQuerySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = project_for_request(request, self, data.validated_data["project"])
+        project = selectors.review_project_for_request(request, self, data.validated_data["project"])
         decision = services.decision_undo(user=request.user, project=project)
-        item = None if decision.is_gold else selectors.items_for_display(ids=[decision.item_id])[0]
+        item = selectors.items_for_display(ids=[decision.item_id])[0]
         return Response(UndoResultSerializer({"undone": decision, "item": item}).data)
 
 
@@ -113,7 +113,7 @@ class ReleaseView(APIView):
     def post(self, request):
         data = ReleaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = project_for_request(request, self, data.validated_data["project"])
+        project = selectors.review_project_for_request(request, self, data.validated_data["project"])
         released = services.leases_release(user=request.user, project=project, item_ids=data.validated_data["items"])
         return Response({"released": released})
 
@@ -126,7 +126,7 @@ class StatsView(APIView):
                                "seconds per item, agreement (Cohen's kappa per pair, Krippendorff's alpha), gold "
                                "accuracy, and the model's accuracy against people (per class, confusion matrix).")
     def get(self, request):
-        project = project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
+        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
         return Response(selectors.review_stats(project=project))
 
 
@@ -137,7 +137,7 @@ class AdjudicationView(APIView):
                    responses={200: AdjudicationItemSerializer(many=True), **_errors(400, 401, 403, 404)},
                    description="Items whose reviewers tied; a manager's decision (POST /api/review/submit) settles each.")
     def get(self, request):
-        project = project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
+        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
         return Response(AdjudicationItemSerializer(selectors.adjudication_list(project=project), many=True).data)
 
 
@@ -147,7 +147,7 @@ class GoldView(APIView):
     @extend_schema(parameters=[ProjectQuerySerializer],
                    responses={200: GoldItemSerializer(many=True), **_errors(400, 401, 403, 404)})
     def get(self, request):
-        project = project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
+        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
         return Response(GoldItemSerializer(selectors.gold_list(project=project), many=True).data)
 
     @extend_schema(request=GoldInSerializer, responses={200: GoldItemSerializer, **_errors(400, 401, 403, 404)},
@@ -169,7 +169,7 @@ class ReviewSettingsView(APIView):
     @extend_schema(parameters=[ProjectQuerySerializer],
                    responses={200: ReviewSettingsOutSerializer, **_errors(400, 401, 403, 404)})
     def get(self, request):
-        project = project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
+        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
         return Response(ReviewSettingsOutSerializer(project).data)
 
     @extend_schema(request=ReviewSettingsUpdateSerializer,
@@ -180,6 +180,6 @@ class ReviewSettingsView(APIView):
         data = ReviewSettingsUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        project = project_for_request(request, self, changes.pop("project"))
+        project = selectors.review_project_for_request(request, self, changes.pop("project"))
         project = services.review_settings_update(project=project, actor=request.user, **changes)
         return Response(ReviewSettingsOutSerializer(project).data)

@@ -55,9 +55,10 @@ class ReviewDecision(models.Model):
             models.CheckConstraint(condition=models.Q(seconds_spent__gte=0), name="review_seconds_not_negative"),
         ]
         indexes = [
-            # The queue's "not already decided by me" and gold's "once per reviewer".
-            models.Index(fields=["item", "reviewer"], condition=models.Q(undone_at__isnull=True),
-                         name="review_live_by_item_reviewer"),
+            # The queue's "not already decided by me" and gold's "once per reviewer" (item_id alone has
+            # the foreign key's index).
+            models.Index(fields=["reviewer", "item"], condition=models.Q(undone_at__isnull=True),
+                         name="review_live_by_reviewer_item"),
             # Undo (a reviewer's latest in a project) and the per-reviewer stats.
             models.Index(fields=["project", "reviewer", "-created_at"], name="review_by_reviewer_latest"),
             # Stats: agreement (items with 2+ decisions), gold and model accuracy per project.

@@ -128,7 +128,7 @@ class BatchResultSerializer(serializers.Serializer):
 
 class UndoResultSerializer(serializers.Serializer):
     undone = DecisionSerializer()
-    item = QueueItemSerializer(allow_null=True)
+    item = QueueItemSerializer(help_text="The item again, to be decided anew.")
 
 
 class ReleaseSerializer(serializers.Serializer):

@@ -283,8 +283,9 @@ def _apply(*, plans: list[_Plan], project: Project, schema: LabelSchema, user, n
     earlier: dict[int, list] = {}
     if consensus_ids:
         for item_id, decision, labels in (
-            ReviewDecision.objects.filter(item_id__in=consensus_ids, undone_at__isnull=True, is_gold=False,
-                                          is_adjudication=False).values_list("item_id", "decision", "labels")
+            ReviewDecision.objects.filter(project=project, item_id__in=consensus_ids, undone_at__isnull=True,
+                                          is_gold=False, is_adjudication=False)
+            .values_list("item_id", "decision", "labels")
         ):
             earlier.setdefault(item_id, []).append(_decision_key(decision, labels))
 
@@ -326,7 +327,9 @@ def _apply(*, plans: list[_Plan], project: Project, schema: LabelSchema, user, n
         )
         for plan in plans
     ])
-    if changed:
+    if len(changed) == 1:  # one plain UPDATE: bulk_update's CASE per field costs more to build than to run
+        changed[0].save(update_fields=_ITEM_UPDATE_FIELDS)
+    elif changed:
         Item.objects.bulk_update(changed, _ITEM_UPDATE_FIELDS)
     AuditEvent.objects.bulk_create([
         AuditEvent(

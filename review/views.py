@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role
-from projects.selectors import PROJECT_NOT_FOUND, project_get_for_user, schema_categories, schema_current
+from projects.selectors import PROJECT_NOT_FOUND, schema_categories, schema_current
 from review import selectors, services
 from review.serializers import ReviewSettingsSerializer
 from review.services import DecisionInput
@@ -42,7 +42,7 @@ class LogoutPage(auth_views.LogoutView):
 
 def _project_for_page(request: HttpRequest, project_id: int, roles) -> Project:
     try:
-        project = project_get_for_user(user=request.user, project_id=project_id)
+        project = selectors.review_project_get(user=request.user, project_id=project_id)
         require_project_role(user=request.user, project=project, roles=roles)
     except NotFound:
         raise Http404(PROJECT_NOT_FOUND) from None

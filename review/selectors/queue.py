@@ -29,8 +29,9 @@ from django.db.models.functions import Coalesce
 from accounts.models import Membership
 from labeling.models import Item
 from modelship.exceptions import DomainError, NotFound
-from projects.models import Category, Project
-from projects.selectors import project_get_for_user, project_list_roles, projects_for
+from projects.models import Category, Project, ProjectAssignment
+from projects.permissions import effective_project_role, project_roles_for, require_project_role
+from projects.selectors import PROJECT_NOT_FOUND, project_list_roles, projects_for
 from review.models import ReviewDecision
 
 UNKNOWN_STRATEGY = "Unknown strategy {name!r}; available: {available}."
@@ -98,6 +99,13 @@ def _decided_by(user, *, gold: bool | None = None) -> Exists:
     return Exists(decisions)
 
 
+def _not_reviewed_by(user) -> Q:
+    """Not already reviewed by the caller. Only an item with reviews can have one of theirs, so the
+    per-row lookup runs for overlapped items alone (an OR keeps PostgreSQL from turning it into an
+    anti-join over every decision the caller ever made)."""
+    return Q(review_count=0) | ~_decided_by(user)
+
+
 def _awaiting_reviews() -> Q:
     return Q(review_count__lt=F("required_reviews"), gold_labels__isnull=True)
 
@@ -125,7 +133,7 @@ def audit_pool(*, project: Project, user, now: datetime) -> QuerySet[Item]:
     """The audit slice's items without a human label that the caller may take now, in id order."""
     return (
         Item.objects.filter(project=project).filter(audit_pending_q()).filter(_lease_free(now))
-        .exclude(_decided_by(user)).order_by("id")
+        .filter(_not_reviewed_by(user)).order_by("id")
     )
 
 
@@ -133,7 +141,7 @@ def queue_pool(*, project: Project, user, now: datetime) -> QuerySet[Item]:
     """Items waiting for review that the caller may take now (the pool strategies order)."""
     return (
         Item.objects.filter(project=project, state=Item.State.NEEDS_REVIEW).filter(_awaiting_reviews())
-        .filter(_lease_free(now)).exclude(_decided_by(user))
+        .filter(_lease_free(now)).filter(_not_reviewed_by(user))
     )
 
 
@@ -177,20 +185,54 @@ def top_predictions(item: Item, *, count: int = 5) -> list[dict]:
     return [{"label": label, "confidence": float(p)} for label, p in ranked]
 
 
-# --- items for a decision ---------------------------------------------------------------------
+# --- the project and items a request works on -------------------------------------------------
+
+def review_project_get(*, user, project_id) -> Project:
+    """A project in one of the caller's organizations, with ``caller_role`` set; else 404.
+
+    The same rule as ``projects.selectors.project_get_for_user`` in one short query, without the
+    item count and schema version it annotates: the queue and decisions are called on every key
+    press, and counting a million items would cost more than all the rest of the request.
+    """
+    try:
+        project_id = int(project_id)
+    except (TypeError, ValueError):
+        raise NotFound(PROJECT_NOT_FOUND) from None
+    member_role = Membership.objects.filter(organization=OuterRef("organization_id"), user=user).values("role")[:1]
+    assigned_role = ProjectAssignment.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    project = (
+        Project.objects.select_related("organization")
+        .annotate(member_role=Subquery(member_role), assigned_role=Subquery(assigned_role))
+        .filter(pk=project_id, member_role__isnull=False).first()
+    )
+    if project is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    project.caller_role = effective_project_role(organization_role=project.member_role,
+                                                 assigned_role=project.assigned_role)
+    return project
+
+
+def review_project_for_request(request, view, project_id) -> Project:
+    """The project (404 if the caller cannot see it), if their role allows this method (else 403)."""
+    project = review_project_get(user=request.user, project_id=project_id)
+    require_project_role(user=request.user, project=project, roles=project_roles_for(view, request.method))
+    return project
+
 
 def review_item_get(*, user, item_id) -> Item:
-    """An item of a project the caller can see, with ``project.caller_role`` set; else 404."""
+    """An item of a project the caller can see (as an id and its project, with ``caller_role``); else 404."""
     try:
         item_id = int(item_id)
     except (TypeError, ValueError):
         raise NotFound(ITEM_NOT_FOUND, field="item") from None
-    project_id = (Item.objects.filter(pk=item_id, project__organization__memberships__user=user)
-                  .values_list("project_id", flat=True).first())
+    project_id = Item.objects.filter(pk=item_id).values_list("project_id", flat=True).first()
     if project_id is None:
         raise NotFound(ITEM_NOT_FOUND, field="item")
     item = Item(pk=item_id, project_id=project_id)
-    item.project = project_get_for_user(user=user, project_id=project_id)
+    try:
+        item.project = review_project_get(user=user, project_id=project_id)
+    except NotFound:
+        raise NotFound(ITEM_NOT_FOUND, field="item") from None
     return item
 
 
