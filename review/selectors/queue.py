@@ -86,6 +86,41 @@ def uncertainty_order(*, pool: QuerySet[Item], project: Project, user, limit: in
     return pool.order_by(F("confidence").asc(nulls_last=True), "id")
 
 
+# The strategies of ``labeling.engine.active_learning``, scored in Python over a candidate set of
+# the pool: the least confident ``ACTIVE_LEARNING_WINDOW`` items (margin, entropy and the diversity
+# strategies rank the uncertain end of the queue), or the whole pool for the random baseline.
+ACTIVE_LEARNING_WINDOW = 2000
+ACTIVE_LEARNING_STRATEGIES = {"margin": True, "entropy": True, "diversity": True, "weighted_diversity": True,
+                              "disagreement": True, "random": False}  # name -> windowed
+
+
+def active_learning_order(name: str, *, windowed: bool = True) -> QueueStrategy:
+    """A queue ordering by an active-learning strategy (``labeling.services.active_learning``)."""
+
+    def order(*, pool: QuerySet[Item], project: Project, user, limit: int) -> QuerySet[Item]:
+        from labeling.services.active_learning import NO_POOL, samples_suggest
+
+        candidates = pool
+        if windowed:
+            window = pool.order_by(F("confidence").asc(nulls_last=True), "id").values("pk")
+            candidates = pool.filter(pk__in=Subquery(window[:max(ACTIVE_LEARNING_WINDOW, 20 * limit)]))
+        try:
+            # More than asked for: the queue skips the ones another reviewer is taking right now.
+            chosen = samples_suggest(project=project, strategy=name, count=4 * limit, candidates=candidates)
+        except DomainError as exc:
+            if exc.message == NO_POOL:
+                return pool.none()
+            raise
+        return pool_in_order(pool, [choice["item_id"] for choice in chosen])
+
+    order.__doc__ = f"Active learning: {name!r} over {'the least confident' if windowed else 'all'} waiting items."
+    return order
+
+
+for _name, _windowed in ACTIVE_LEARNING_STRATEGIES.items():
+    queue_strategy(_name)(active_learning_order(_name, windowed=_windowed))
+
+
 # --- pools ------------------------------------------------------------------------------------
 
 def _lease_free(now: datetime) -> Q:

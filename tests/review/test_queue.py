@@ -93,17 +93,19 @@ def test_unknown_strategy_is_a_400_listing_the_available_ones(world, client_for)
     resp = queue(client_for(world.reviewer), world.project, strategy="psychic")
 
     assert resp.status_code == 400
-    assert resp.data == {"strategy": [UNKNOWN_STRATEGY.format(name="psychic", available="uncertainty")]}
+    assert resp.data == {"strategy": [UNKNOWN_STRATEGY.format(
+        name="psychic", available="disagreement, diversity, entropy, margin, random, uncertainty, weighted_diversity")]}
 
 
 def test_the_projects_default_strategy_is_used_and_must_be_known(world, client_for):
-    world.project.queue_strategy = "margin"
+    world.project.queue_strategy = "clairvoyance"
     world.project.save(update_fields=["queue_strategy"])
 
     resp = queue(client_for(world.reviewer), world.project)
 
     assert resp.status_code == 400
-    assert resp.data == {"strategy": [UNKNOWN_STRATEGY.format(name="margin", available="uncertainty")]}
+    assert resp.data == {"strategy": [UNKNOWN_STRATEGY.format(
+        name="clairvoyance", available=", ".join(sorted(selectors.QUEUE_STRATEGIES)))]}
 
 
 def test_a_registered_strategy_orders_the_pool(world, client_for, monkeypatch):
@@ -119,6 +121,34 @@ def test_a_registered_strategy_orders_the_pool(world, client_for, monkeypatch):
     assert ids(resp) == [items[2].pk, items[1].pk]
     assert resp.data["strategy"] == "newest"
     assert {item["reason"] for item in resp.data["items"]} == {"newest"}
+
+
+@pytest.mark.parametrize(("strategy", "order"), [
+    ("uncertainty", ["flat", "close", "sure"]),   # the lowest top probability first
+    ("margin", ["close", "flat", "sure"]),        # the smallest gap between the top two first
+    ("entropy", ["flat", "close", "sure"]),       # the most spread out first
+])
+def test_active_learning_strategies_order_the_queue(world, client_for, strategy, order):
+    world.project.default_model = ""  # probabilities only: these items have no stored embeddings
+    world.project.save(update_fields=["default_model"])
+    items = {
+        "close": item_waiting(world.project, world.schema, confidence=0.5, probabilities=[0.5, 0.45, 0.05]),
+        "flat": item_waiting(world.project, world.schema, confidence=0.4, probabilities=[0.4, 0.3, 0.3]),
+        "sure": item_waiting(world.project, world.schema, confidence=0.9, probabilities=[0.9, 0.05, 0.05]),
+    }
+
+    resp = queue(client_for(world.reviewer), world.project, strategy=strategy, limit=3)
+
+    assert resp.status_code == 200
+    assert ids(resp) == [items[name].pk for name in order]
+    assert {item["reason"] for item in resp.data["items"]} == {strategy}
+
+
+def test_an_active_learning_strategy_on_an_empty_queue_hands_out_nothing(world, client_for):
+    resp = queue(client_for(world.reviewer), world.project, strategy="margin")
+
+    assert resp.status_code == 200
+    assert resp.data["items"] == []
 
 
 def test_skipped_items_are_left_out_and_release_gives_them_back(world, client_for):
