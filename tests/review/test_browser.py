@@ -6,6 +6,7 @@ import pytest
 
 from labeling.models import Item
 from review.models import ReviewDecision
+from tests.conftest import wait_until
 from tests.factories import PASSWORD
 from tests.review.scenario import image_waiting, item_waiting
 
@@ -113,6 +114,9 @@ def test_the_review_page_shows_images_scaled_at_laptop_and_tablet_widths(
         small.screenshot(path=str(artifacts_dir / "review_page_tablet.png"))
         small.goto(f"{live_server.url}/")
         small.screenshot(path=str(artifacts_dir / "project_list_tablet.png"))
+        # leaving the review page gave back the leases of the items it held
+        wait_until(lambda: not Item.objects.filter(lease_owner=world.reviewer).exists(),
+                   timeout=10, message="the leases to be released")
     finally:
         tablet.close()
 

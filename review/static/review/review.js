@@ -286,6 +286,17 @@
   $("action-undo").addEventListener("click", undo);
   $("action-reload").addEventListener("click", () => { state.skipped = []; next(); });
 
+  // Leaving the page gives back the leases of the items not decided yet, so others get them now.
+  window.addEventListener("pagehide", () => {
+    const held = [state.current, ...state.buffer].filter(Boolean).map((item) => item.id);
+    if (!held.length || !navigator.sendBeacon) return;
+    const form = new FormData();
+    form.append("csrfmiddlewaretoken", csrfToken);
+    form.append("project", config.project);
+    held.forEach((id) => form.append("items", id));
+    navigator.sendBeacon("/api/review/release", form);
+  });
+
   renderProgress();
   next();
 })();
