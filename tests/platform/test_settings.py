@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(args, **env_overrides):
-    dropped = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "MODELSHIP_ENV", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"}
+    dropped = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "MODELSHIP_ENV", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL",
+               "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the browser tests set it for their own process only
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
