@@ -72,7 +72,7 @@ class ProjectListCreateView(GenericAPIView):
         data.is_valid(raise_exception=True)
         project = services.project_create(organization=active_organization(request), created_by=request.user,
                                           **data.validated_data)
-        project = selectors.project_get_for_user(user=request.user, project_id=project.pk)
+        project = selectors.project_get_for_user(user=request.user, project_id=project.pk, counts=True)
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -89,7 +89,9 @@ class ProjectDetailView(APIView):
 
     @extend_schema(responses={200: ProjectSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int):
-        return Response(ProjectSerializer(project_for_request(request, self, project_id)).data)
+        project_for_request(request, self, project_id)
+        return Response(ProjectSerializer(selectors.project_get_for_user(user=request.user, project_id=project_id,
+                                                                         counts=True)).data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses={200: ProjectSerializer, **_errors(400, 401, 403, 404)},
                    description="Change settings; only the fields given change.")
@@ -98,7 +100,8 @@ class ProjectDetailView(APIView):
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.project_update(project=project, actor=request.user, **data.validated_data)
-        return Response(ProjectSerializer(selectors.project_get_for_user(user=request.user, project_id=project.pk)).data)
+        return Response(ProjectSerializer(selectors.project_get_for_user(user=request.user, project_id=project.pk,
+                                                                         counts=True)).data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses={200: ProjectSerializer, **_errors(400, 401, 403, 404)})
     def patch(self, request, project_id: int):

@@ -126,7 +126,7 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
         if "committee" in spec_needs and labelled is not None and len(np.unique(labels)) >= 2 \
                 and len(labels) >= MIN_COMMITTEE_LABELS and embeddings is not None:
             committee = _bootstrap_committee(labelled, labels, embeddings, len(paths), seed)
-    if "embeddings" in STRATEGIES[strategy].requires and embeddings is None:
+    if "embeddings" in STRATEGIES[strategy].requires and embeddings is None and not has_embeddings:
         raise DomainError(NEEDS_EMBEDDINGS.format(name=strategy, model=base), field="strategy")
     if "committee" in STRATEGIES[strategy].requires and committee is None:
         # Without enough labels for bootstrap heads, the committee is the current model alone plus its
@@ -153,6 +153,8 @@ def samples_suggest(*, project: Project, strategy: str, count: int, seed: int = 
     """The ``count`` waiting items a strategy would have people label next, best first, with scores and reasons."""
     strategy_check(strategy)
     pool = pool_build(project=project, strategy=strategy, seed=seed, exclude_ids=exclude_ids, candidates=candidates)
+    if not pool.item_ids:  # e.g. waiting items whose embeddings are not stored yet
+        return []
     try:
         chosen = select(strategy, k=min(count, len(pool.item_ids)), probs=pool.probs, embeddings=pool.embeddings,
                         committee=pool.committee, labelled_embeddings=pool.labelled_embeddings,

@@ -181,8 +181,8 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
                           .values_list("item_id", "id"))
     # Re-read under lock: a reviewer may have decided an item while the model ran.
     current = {row["id"]: row for row in ItemModel.objects.select_for_update().filter(pk__in=prediction_ids)
-               .values("id", "final_source", "in_audit_slice")}
-    updates = []
+               .values("id", "final_source", "in_audit_slice", "review_count", "queue_reason", "state")}
+    updates, keep = [], []
     for item, s in good:
         row = current.get(item.id)
         if row is None:
@@ -190,9 +190,10 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
         item.prediction_id = prediction_ids[item.id]
         item.predicted_labels = s.labels
         item.confidence = s.confidence
-        if row["final_source"] in HUMAN_SOURCES:
-            item.state = ItemModel.State.REVIEWED
-            item.final_source = row["final_source"]
+        if row["final_source"] in HUMAN_SOURCES or _in_review(row):
+            # A person decided it, or reviewers are part-way through it (overlap, adjudication): the
+            # new prediction is recorded, the item's place in review is not touched.
+            keep.append(item)
         else:
             state, reason = decide(project=job.project, threshold=scorer.threshold, item_id=item.id,
                                    in_audit_slice=row["in_audit_slice"], confidence=s.confidence)
@@ -203,17 +204,22 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
             else:
                 item.final_labels, item.final_schema_id, item.final_source = None, None, ItemModel.FinalSource.NONE
                 item.decided_at = None
-        updates.append(item)
+            updates.append(item)
     ItemModel.objects.bulk_update(
         updates, ["prediction", "predicted_labels", "confidence", "state", "queue_reason", "final_labels",
                   "final_schema", "final_source", "decided_by", "decided_at"], batch_size=500,
     )
+    ItemModel.objects.bulk_update(keep, ["prediction", "predicted_labels", "confidence"], batch_size=500)
     failed = len(bad) + len(gone)
     if chunk is not None:
         if not JobChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
             return  # another delivery of this chunk already counted it
     Job.objects.filter(pk=job.pk).update(done=F("done") + len(good), failed=F("failed") + failed)
     job_finish_if_complete(job_id=job.pk)
+
+
+def _in_review(row: dict) -> bool:
+    return row["review_count"] > 0 or row["queue_reason"] == "adjudication"
 
 
 def job_finish_if_complete(*, job_id: int) -> bool:

@@ -194,3 +194,11 @@ def test_audit_slice_tops_up_by_the_rule():
     assert audit_slice_ensure(project=project, seed=1) == 10
     assert audit_slice_ensure(project=project, model_changed=True, seed=1) == 10
     assert Item.objects.filter(project=project, in_audit_slice=True).count() == 30
+
+
+def test_a_pool_without_stored_embeddings_suggests_nothing_rather_than_failing(org, make_member, client_for):
+    project, job, items = project_with_pool(org, [[0.4, 0.3, 0.3]] * 3)  # minilm, but no embeddings stored
+    client = client_for(make_member("admin", org), org)
+    resp = client.post(f"/api/active-learning/suggest-samples/{job.id}", {"strategy": "diversity", "count": 2},
+                       format="json")
+    assert (resp.status_code, resp.data) == (200, [])

@@ -258,3 +258,18 @@ def test_models_list(org, make_member, client_for):
     assert by_name["efficientnet-lite0-imagenet"]["modality"] == "image"
     assert by_name["resnet-50"]["loadable"] is False
     assert by_name["resnet-50"]["unavailable_reason"]
+
+
+@pytest.mark.django_db
+def test_new_predictions_leave_items_part_way_through_review_where_they_are():
+    project = sentiment_project(ProjectFactory().organization, auto_accept_threshold=0.0)
+    overlapped, tied, fresh = add_items(project, TEXTS_POSITIVE)
+    Item.objects.filter(pk=overlapped.pk).update(state="needs_review", review_count=1, required_reviews=2,
+                                                 queue_reason="uncertain")
+    Item.objects.filter(pk=tied.pk).update(state="needs_review", review_count=2, queue_reason="adjudication")
+    job = job_create(project=project, created_by=None, item_ids=[overlapped.pk, tied.pk, fresh.pk])
+    chunk_run(job_id=job.id, index=0)
+    rows = {i.pk: (i.state, i.queue_reason, i.predicted_labels) for i in Item.objects.filter(project=project)}
+    assert rows[overlapped.pk] == ("needs_review", "uncertain", ["positive"])
+    assert rows[tied.pk] == ("needs_review", "adjudication", ["positive"])
+    assert rows[fresh.pk] == ("auto_accepted", "", ["positive"])
