@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
+from labeling.services.calibration import calibration_report
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role
@@ -146,5 +147,5 @@ def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project, "schema": schema, "categories": categories, "stats": stats, "model": model,
         "confusion_rows": confusion_rows, "adjudication": adjudication,
         "gold": selectors.gold_list(project=project), "strategies": sorted(selectors.QUEUE_STRATEGIES),
-        "gold_rate": services.gold_rate(),
+        "gold_rate": services.gold_rate(), "calibration": calibration_report(project=project),
     })

@@ -110,3 +110,20 @@ def test_manager_page_sets_gold_and_settles_a_tie(world, client, client_for):
     assert gold.gold_labels == ["bird"]
     assert (tied.state, tied.final_labels, tied.decided_by_id) == ("reviewed", ["dog"], world.manager.pk)
     assert ReviewDecision.objects.filter(is_adjudication=True).count() == 1
+
+
+def test_manager_page_states_the_auto_accept_precision(world, client):
+    from labeling.models import ModelCalibration
+
+    client.force_login(world.manager)
+    before = client.get(f"/projects/{world.project.pk}/manage").content.decode()
+    assert "Nothing is auto-accepted until 30 audit-slice items are labelled" in before
+    statement = "auto-accepted labels: 97.4% correct (95% CI 95.1 to 98.8) on 180 audited items; 41% of items auto-accepted"
+    ModelCalibration.objects.create(project=world.project, model_name=world.project.default_model, temperature=1.7,
+                                    fitted_on=180, ece_before=0.12, ece_after=0.03, threshold=0.91,
+                                    precision={"statement": statement})
+    html = client.get(f"/projects/{world.project.pk}/manage").content.decode()
+    assert f"<strong>{statement}</strong>" in html
+    assert "0.910 (audit slice)" in html
+    assert "1.700 on 180 items" in html
+    assert "0.120 → 0.030" in html
