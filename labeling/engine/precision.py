@@ -12,7 +12,6 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.stats import beta
 
 PRECISION_STATEMENT = ("auto-accepted labels: {precision:.1f}% correct ({level:.0f}% CI {low:.1f} to {high:.1f}) "
                        "on {audited} audited items; {accepted:.0f}% of items auto-accepted")
@@ -23,6 +22,8 @@ BAD_AUDIT = "Audit confidences and correctness must be two arrays of the same le
 
 def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
     """The exact (Clopper-Pearson) two-sided binomial interval for ``successes`` out of ``trials``."""
+    from scipy.stats import beta  # imported on use: scipy.stats costs half a second at start-up
+
     if trials <= 0:
         return 0.0, 1.0
     alpha = 1.0 - confidence
@@ -32,6 +33,8 @@ def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> tu
 
 
 def _lower_bounds(successes: np.ndarray, trials: np.ndarray, confidence: float) -> np.ndarray:
+    from scipy.stats import beta
+
     alpha = 1.0 - confidence
     safe = np.maximum(successes, 1)
     return np.where(successes > 0, beta.ppf(alpha / 2, safe, trials - successes + 1), 0.0)
