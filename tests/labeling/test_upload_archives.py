@@ -10,18 +10,9 @@ from labeling.uploads import messages
 from projects.schemas import LABELS_UNKNOWN
 from tests.conftest import stored_files
 from tests.factories import LabelSchemaFactory, ProjectFactory, image_bytes, named, zip_bytes
+from tests.labeling.conftest import upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def labeler(org, make_member):
-    return make_member("labeler", org)
-
-
-@pytest.fixture
-def client(labeler, org, client_for):
-    return client_for(labeler, org)
 
 
 @pytest.fixture
@@ -29,10 +20,6 @@ def project(org):
     project = ProjectFactory(organization=org, project_type="image_classification")
     LabelSchemaFactory(project=project, categories=["cat", "dog"])
     return project
-
-
-def upload(client, project, *files):
-    return client.post("/api/upload", {"project": project.id, "files": list(files)}, format="multipart")
 
 
 def assert_nothing_written(media_root):

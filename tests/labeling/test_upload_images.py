@@ -10,18 +10,9 @@ from labeling.services.files import FILE_MISSING
 from labeling.uploads import messages
 from tests.conftest import stored_files
 from tests.factories import ItemFactory, ProjectFactory, image_bytes, named
+from tests.labeling.conftest import upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def labeler(org, make_member):
-    return make_member("labeler", org)
-
-
-@pytest.fixture
-def client(labeler, org, client_for):
-    return client_for(labeler, org)
 
 
 @pytest.fixture
@@ -31,10 +22,6 @@ def project(org):
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def upload(client, project, *files, **extra):
-    return client.post("/api/upload", {"project": project.id, "files": list(files), **extra}, format="multipart")
 
 
 def test_valid_and_corrupt_images_together_give_the_per_file_report(client, project, labeler, media_root):

@@ -8,18 +8,9 @@ from labeling.models import HumanLabel, ImportJob, Item
 from labeling.uploads import messages
 from projects.schemas import LABELS_SINGLE, LABELS_UNKNOWN
 from tests.factories import ItemFactory, LabelSchemaFactory, ProjectFactory, named
+from tests.labeling.conftest import upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def labeler(org, make_member):
-    return make_member("labeler", org)
-
-
-@pytest.fixture
-def client(labeler, org, client_for):
-    return client_for(labeler, org)
 
 
 @pytest.fixture
@@ -30,10 +21,6 @@ def project(org):
 @pytest.fixture
 def schema(project):
     return LabelSchemaFactory(project=project, categories=["positive", "negative", "neutral"])
-
-
-def upload(client, project, *files, **extra):
-    return client.post("/api/upload", {"project": project.id, "files": list(files), **extra}, format="multipart")
 
 
 def items(project):
