@@ -256,7 +256,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 # Auto-labeling: chunk size on the inference queue, and request limits of the classify endpoints.
-INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=128)
+INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=256)  # bigger chunks pad less per batch
 INFERENCE_CHUNK_MIN = 64
 INFERENCE_CHUNK_MAX = 256
 CLASSIFY_BATCH_MAX_ITEMS = env.int("CLASSIFY_BATCH_MAX_ITEMS", default=1000)
