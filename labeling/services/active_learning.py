@@ -22,10 +22,10 @@ from accounts.services import audit_record
 from labeling.engine import FewShotHead, model_spec
 from labeling.engine.active_learning import STRATEGIES, UNKNOWN_STRATEGY, select, simulate_effectiveness
 from labeling.engine.label_errors import cross_val_probs, find_label_issues
-from labeling.models import HumanLabel, Item, ItemEmbedding, LabelIssue
-from labeling.services.scoring import EMBEDDING_DTYPE
+from labeling.models import HumanLabel, Item, LabelIssue
+from labeling.services.scoring import human_labelled, stored_embeddings
 from modelship.exceptions import DomainError
-from projects.models import LabelSchema, Project
+from projects.models import Project
 from projects.schemas import labels_validate
 from projects.selectors import schema_categories, schema_current
 
@@ -39,7 +39,6 @@ BAD_ACTION = "Choose `keep` or `relabel`."
 MIN_SIMULATION_LABELS = 20
 MIN_COMMITTEE_LABELS = 6
 COMMITTEE_SIZE = 3
-HUMAN_SOURCES = (Item.FinalSource.IMPORT, Item.FinalSource.REVIEW)
 WAITING = (Item.State.NEEDS_REVIEW, Item.State.PREDICTED)
 
 
@@ -47,26 +46,6 @@ def strategy_check(name: str) -> str:
     if name not in STRATEGIES:
         raise DomainError(UNKNOWN_STRATEGY.format(name=name, available=", ".join(STRATEGIES)), field="strategy")
     return name
-
-
-def _vectors(item_ids, model_name: str) -> dict[int, np.ndarray]:
-    return {
-        item_id: np.frombuffer(bytes(vector), dtype=EMBEDDING_DTYPE).astype(np.float32)
-        for item_id, vector in ItemEmbedding.objects.filter(item_id__in=list(item_ids), model_name=model_name)
-        .values_list("item_id", "vector").iterator(chunk_size=2000)
-    }
-
-
-def _human_labelled(project: Project, schema: LabelSchema, paths: list[str]):
-    index = {p: i for i, p in enumerate(paths)}
-    rows = (Item.objects.filter(project=project, final_source__in=HUMAN_SOURCES)
-            .exclude(review_outcome=Item.ReviewOutcome.REJECTED).values_list("id", "final_labels").order_by("id"))
-    ids, labels = [], []
-    for item_id, final in rows:
-        if isinstance(final, list) and len(final) == 1 and final[0] in index:
-            ids.append(item_id)
-            labels.append(index[final[0]])
-    return ids, np.array(labels, dtype=np.int64)
 
 
 @dataclass
@@ -112,13 +91,14 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
     has_embeddings = bool(base) and model_spec(base).embedding_dim is not None
     embeddings = labelled = committee = None
     if has_embeddings and spec_needs & {"embeddings", "labelled_embeddings", "committee"}:
-        vectors = _vectors(item_ids, base)
+        vectors = stored_embeddings(item_ids, base)
         keep = [k for k, i in enumerate(item_ids) if i in vectors]
         item_ids = [item_ids[k] for k in keep]
         probs = probs[keep]
         embeddings = np.stack([vectors[i] for i in item_ids]) if item_ids else None
-        labelled_ids, labels = _human_labelled(project, schema, paths)
-        labelled_vectors = _vectors(labelled_ids, base)
+        _, labelled_ids, labels, _ = human_labelled(project, schema)
+        labelled_ids = labelled_ids.tolist()
+        labelled_vectors = stored_embeddings(labelled_ids, base)
         present = [k for k, i in enumerate(labelled_ids) if i in labelled_vectors]
         if present:
             labelled = np.stack([labelled_vectors[labelled_ids[k]] for k in present])
@@ -176,9 +156,9 @@ def effectiveness_analyze(*, project: Project, strategies: list[str] | None = No
     base = project.default_model
     if not base or model_spec(base).embedding_dim is None:
         raise DomainError(NEEDS_EMBEDDINGS.format(name="analyze-effectiveness", model=base))
-    paths = [c.path for c in schema_categories(schema=schema)]
-    ids, labels = _human_labelled(project, schema, paths)
-    vectors = _vectors(ids, base)
+    paths, ids, labels, _ = human_labelled(project, schema)
+    ids = ids.tolist()
+    vectors = stored_embeddings(ids, base)
     keep = [k for k, i in enumerate(ids) if i in vectors]
     if len(keep) < MIN_SIMULATION_LABELS or len(np.unique(labels[keep])) < 2:
         raise DomainError(NEEDS_LABELS.format(need=MIN_SIMULATION_LABELS, have=len(keep)))
@@ -200,9 +180,9 @@ def label_issues_find(*, project: Project, actor: User | None = None) -> int:
     base = project.default_model
     if schema is None or not base or model_spec(base).embedding_dim is None:
         return 0
-    paths = [c.path for c in schema_categories(schema=schema)]
-    ids, labels = _human_labelled(project, schema, paths)
-    vectors = _vectors(ids, base)
+    paths, ids, labels, _ = human_labelled(project, schema)
+    ids = ids.tolist()
+    vectors = stored_embeddings(ids, base)
     keep = [k for k, i in enumerate(ids) if i in vectors]
     y = labels[keep]
     present = np.bincount(y)[np.unique(y)] if len(y) else np.array([], dtype=int)

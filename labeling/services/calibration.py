@@ -17,39 +17,14 @@ from django.utils import timezone
 from labeling.engine import FewShotHead, enough_labels, fit_temperature, model_spec
 from labeling.engine.calibration import apply_temperature, expected_calibration_error
 from labeling.engine.precision import choose_threshold
-from labeling.models import HeadVersion, Item, ItemEmbedding, Job, ModelCalibration, Prediction
-from labeling.services.scoring import EMBEDDING_DTYPE, ProjectScorer, active_head
+from labeling.models import HeadVersion, Item, Job, ModelCalibration, Prediction
+from labeling.services.scoring import HUMAN_SOURCES, ProjectScorer, active_head, human_labelled, stored_embeddings
 from projects.models import LabelSchema, Project
-from projects.selectors import schema_categories, schema_current
+from projects.selectors import schema_current
 
 MIN_AUDIT_LABELS = 30  # below this the audit slice says too little to fit a threshold
 FOLDS = 5
-HUMAN_SOURCES = (Item.FinalSource.IMPORT, Item.FinalSource.REVIEW)
 WAITING_STATES = (Item.State.PREDICTED, Item.State.NEEDS_REVIEW, Item.State.AUTO_ACCEPTED)
-
-
-def _human_labelled(project: Project, schema: LabelSchema):
-    """Items with a person's single decided label (rejections excluded), as (ids, label index, audit)."""
-    paths = [c.path for c in schema_categories(schema=schema)]
-    index = {p: i for i, p in enumerate(paths)}
-    rows = (Item.objects.filter(project=project, final_source__in=HUMAN_SOURCES)
-            .exclude(review_outcome=Item.ReviewOutcome.REJECTED)
-            .values_list("id", "final_labels", "in_audit_slice").order_by("id"))
-    ids, labels, audit = [], [], []
-    for item_id, final, in_audit in rows:
-        if isinstance(final, list) and len(final) == 1 and final[0] in index:
-            ids.append(item_id)
-            labels.append(index[final[0]])
-            audit.append(bool(in_audit))
-    return paths, np.array(ids, dtype=np.int64), np.array(labels, dtype=np.int64), np.array(audit, dtype=bool)
-
-
-def _embeddings(item_ids, base_model: str) -> dict[int, np.ndarray]:
-    return {
-        item_id: np.frombuffer(bytes(vector), dtype=EMBEDDING_DTYPE).astype(np.float32)
-        for item_id, vector in ItemEmbedding.objects.filter(item_id__in=list(item_ids), model_name=base_model)
-        .values_list("item_id", "vector").iterator(chunk_size=2000)
-    }
 
 
 def _stored_logits(item_ids, model_name: str) -> dict[int, np.ndarray]:
@@ -104,7 +79,7 @@ def calibration_fit(*, project: Project, model_name: str, audit_logits: np.ndarr
 
 def _train_head(project, schema, base_model, paths, ids, labels, audit) -> HeadVersion | None:
     """Train a candidate head; promote it if it beats the active model on the held-out audit items."""
-    vectors = _embeddings(ids, base_model)
+    vectors = stored_embeddings(ids, base_model)
     keep = np.array([i in vectors for i in ids], dtype=bool)
     ids, labels, audit = ids[keep], labels[keep], audit[keep]
     if not enough_labels(labels.tolist()):
@@ -147,7 +122,7 @@ def project_learn(*, project_id: int) -> dict:
     if project is None or schema is None or not project.default_model:
         return {"skipped": "no project or schema"}
     base_model = project.default_model
-    paths, ids, labels, audit = _human_labelled(project, schema)
+    paths, ids, labels, audit = human_labelled(project, schema)
     summary: dict = {"labelled": int(len(ids)), "audited": int(audit.sum())}
     spec = model_spec(base_model)
     head = None
@@ -200,7 +175,7 @@ def waiting_rescore(*, project: Project, schema: LabelSchema, base_model: str, b
     ids = list(waiting.values_list("id", flat=True))
     for start in range(0, len(ids), batch):
         part = ids[start:start + batch]
-        vectors = _embeddings(part, base_model)
+        vectors = stored_embeddings(part, base_model)
         items = list(Item.objects.filter(pk__in=[i for i in part if i in vectors]).only("id").order_by("id"))
         if not items:
             continue

@@ -13,11 +13,12 @@ import numpy as np
 from django.core.files.storage import default_storage
 
 from labeling.engine import Category, FewShotHead, apply_temperature, get_classifier, model_spec
-from labeling.models import HeadVersion, Item, ModelCalibration
+from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_categories
 
 FILE_MISSING = "The item's stored file could not be read."
+HUMAN_SOURCES = (Item.FinalSource.IMPORT, Item.FinalSource.REVIEW)
 EMBEDDING_DTYPE = np.float16
 MULTI_LABEL_CUTOFF = 0.5
 
@@ -42,6 +43,33 @@ def labels_from(probabilities: np.ndarray, paths: list[str], *, multi_label: boo
         return [paths[top]], float(probabilities[top])
     chosen = [paths[i] for i in np.flatnonzero(probabilities >= MULTI_LABEL_CUTOFF)] or [paths[top]]
     return chosen, float(probabilities[top])
+
+
+def human_labelled(project: Project, schema: LabelSchema):
+    """Items with a person's single decided label (rejections excluded) under ``schema``'s categories:
+    (category paths, item ids, label indices, in-audit-slice mask), ordered by item id."""
+    paths = [c.path for c in schema_categories(schema=schema)]
+    index = {p: i for i, p in enumerate(paths)}
+    rows = (Item.objects.filter(project=project, final_source__in=HUMAN_SOURCES)
+            .exclude(review_outcome=Item.ReviewOutcome.REJECTED)
+            .values_list("id", "final_labels", "in_audit_slice").order_by("id"))
+    ids, labels, audit = [], [], []
+    for item_id, final, in_audit in rows:
+        if isinstance(final, list) and len(final) == 1 and final[0] in index:
+            ids.append(item_id)
+            labels.append(index[final[0]])
+            audit.append(bool(in_audit))
+    return paths, np.array(ids, dtype=np.int64), np.array(labels, dtype=np.int64), np.array(audit, dtype=bool)
+
+
+def stored_embeddings(item_ids, model_name: str) -> dict[int, np.ndarray]:
+    """Item id → the embedding a job stored for it with ``model_name`` (items without one are absent)."""
+    return {
+        item_id: np.frombuffer(bytes(vector), dtype=EMBEDDING_DTYPE).astype(np.float32)
+        for item_id, vector in ItemEmbedding.objects.filter(item_id__in=[int(i) for i in item_ids],
+                                                            model_name=model_name)
+        .values_list("item_id", "vector").iterator(chunk_size=2000)
+    }
 
 
 def item_input(item: Item) -> str | bytes | None:
