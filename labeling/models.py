@@ -82,6 +82,9 @@ class Item(models.Model):
         AUTO = "auto", "Auto-accepted"
         REVIEW = "review", "Reviewed"
 
+    # Where a person, not a model, decided the final label.
+    HUMAN_SOURCES = (FinalSource.IMPORT, FinalSource.REVIEW)
+
     class ReviewOutcome(models.TextChoices):
         NONE = "", "None"
         APPROVED = "approved", "Approved"

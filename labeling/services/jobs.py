@@ -36,7 +36,7 @@ NO_SCHEMA = "The project has no label schema yet; create one first."
 NO_ITEMS = "There are no items to classify."
 JOB_ALREADY_FINISHED = "The job has already finished ({status})."
 ITEM_GONE = "The item was deleted before it was classified."
-HUMAN_SOURCES = (ItemModel.FinalSource.IMPORT, ItemModel.FinalSource.REVIEW)
+HUMAN_SOURCES = ItemModel.HUMAN_SOURCES
 
 
 def _chunk_size(requested: int | None) -> int:

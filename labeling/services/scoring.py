@@ -18,7 +18,7 @@ from projects.models import LabelSchema, Project
 from projects.selectors import schema_categories
 
 FILE_MISSING = "The item's stored file could not be read."
-HUMAN_SOURCES = (Item.FinalSource.IMPORT, Item.FinalSource.REVIEW)
+HUMAN_SOURCES = Item.HUMAN_SOURCES
 EMBEDDING_DTYPE = np.float16
 MULTI_LABEL_CUTOFF = 0.5
 

@@ -37,7 +37,7 @@ from review.models import ReviewDecision
 UNKNOWN_STRATEGY = "Unknown strategy {name!r}; available: {available}."
 ITEM_NOT_FOUND = "Item not found."
 
-HUMAN_SOURCES = (Item.FinalSource.IMPORT, Item.FinalSource.REVIEW)
+HUMAN_SOURCES = Item.HUMAN_SOURCES
 # States an audit-slice item can be reviewed in (it needs a prediction to be worth calibrating on).
 AUDIT_STATES = (Item.State.PREDICTED, Item.State.AUTO_ACCEPTED, Item.State.NEEDS_REVIEW)
 ADJUDICATION = "adjudication"  # Item.queue_reason of an item whose reviewers tied
