@@ -1,7 +1,7 @@
 """The accounts API: registration, JWT login, profile, organizations, members, audit log."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.generics import ListAPIView
@@ -31,13 +31,12 @@ from accounts.serializers import (
     RegisterSerializer,
     TokenPairSerializer,
 )
+from modelship.openapi import ERRORS
 from modelship.throttles import IPRateThrottle
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
 BAD_REFRESH = "Token is invalid or expired"
 
-ERRORS = {400: OpenApiResponse(description="Invalid input; the body names each bad field."),
-          401: OpenApiResponse(description="Not authenticated.")}
 
 
 class PublicAuthView(APIView):

@@ -24,7 +24,7 @@ from exports.serializers import (
 )
 from labeling.selectors import job_get_for_user
 from modelship.exceptions import DomainError
-from projects.api import ERRORS
+from modelship.openapi import error_responses as _errors
 from projects.permissions import ANY_PROJECT_ROLE, project_for_request
 from projects.selectors import project_get_for_user
 
@@ -33,10 +33,6 @@ CREATED = {
                                                        "made (or being made), while it is valid."),
     202: OpenApiResponse(ExportSerializer, description="Queued on the exports queue; poll /api/exports/{id}."),
 }
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
 
 
 def _created(export, created: bool) -> Response:

@@ -25,13 +25,9 @@ from labeling.services.imports import UploadFile, upload_receive
 from labeling.services.items import item_delete
 from labeling.uploads import messages
 from modelship.exceptions import DomainError
-from projects.api import ERRORS
+from modelship.openapi import error_responses as _errors
 from projects.permissions import UPLOADERS, project_for_request
 from projects.selectors import project_get_for_user
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
 
 
 class UploadView(APIView):

@@ -9,12 +9,8 @@ from rest_framework.views import APIView
 from labeling import selectors
 from labeling.engine.active_learning import list_strategies
 from labeling.services import active_learning as al
-from projects.api import ERRORS
+from modelship.openapi import error_responses as _errors
 from projects.permissions import ANY_PROJECT_ROLE, PROJECT_REVIEWERS, project_for_request, require_project_role
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes if code in ERRORS}
 
 
 class StrategySerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 """The auto-labeling API: classify now, classify in batches (jobs), follow jobs, list models."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -33,13 +33,9 @@ from labeling.services.calibration import calibration_report
 from labeling.services.imports import UploadFile
 from labeling.services.jobs import job_cancel, job_create
 from modelship.exceptions import DomainError
+from modelship.openapi import error_responses as _errors
 from modelship.throttles import IPRateThrottle
-from projects.api import ERRORS
 from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS, project_for_request, require_project_role
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS.get(code, OpenApiResponse(description=str(code))) for code in codes}
 
 
 def _check_text(text: str, limit: int) -> None:

@@ -1,6 +1,6 @@
 """The projects API: projects, templates, label schema versions, assignments, analytics."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ADMIN, ALL_ROLES, OrganizationRole, active_organization
 from modelship.exceptions import NotFound
+from modelship.openapi import error_responses as _errors
 from projects import selectors, services
 from projects.permissions import ANY_PROJECT_ROLE, MANAGERS, project_for_request
 from projects.serializers import (
@@ -26,18 +27,8 @@ from projects.serializers import (
 )
 from projects.template_catalog import template_list
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names each bad field with its message."),
-    401: OpenApiResponse(description="Not authenticated."),
-    403: OpenApiResponse(description="Your role does not allow this action."),
-    404: OpenApiResponse(description="Not found, or in an organization you are not a member of."),
-}
 ORG_HEADER = OpenApiParameter("X-Organization", int, OpenApiParameter.HEADER, required=False,
                               description="The organization to work in (default: your oldest membership).")
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
 
 
 def _schema_out(schema) -> dict:

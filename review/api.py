@@ -10,7 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects.api import ERRORS
+from modelship.openapi import error_responses
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS, require_project_role
 from review import selectors, services
 from review.serializers import (
@@ -35,7 +35,7 @@ CONFLICT = OpenApiResponse(description="The item is leased to someone else, alre
 
 
 def _errors(*codes: int) -> dict:
-    return {code: CONFLICT if code == 409 else ERRORS[code] for code in codes}
+    return error_responses(*codes, r409=CONFLICT)
 
 
 def _query(serializer_class, request):
