@@ -8,10 +8,10 @@ import json
 import numpy as np
 
 from accounts.models import User
-from labeling.engine import Category, get_classifier, model_spec
+from labeling.engine import Category, get_classifier
 from labeling.models import ImportJob, Item, Job
 from labeling.services.imports import UploadFile, upload_receive
-from labeling.services.jobs import job_create, model_resolve
+from labeling.services.jobs import NO_SCHEMA, job_create, model_check, model_resolve
 from labeling.services.scoring import ProjectScorer
 from modelship.exceptions import DomainError
 from projects.models import Project
@@ -52,8 +52,6 @@ def classify_now(*, kind: str, value: str | bytes, model_name: str | None = None
         name = model_resolve(project=project, model_name=model_name)
         schema = schema_current(project=project)
         if schema is None:
-            from labeling.services.jobs import NO_SCHEMA
-
             raise DomainError(NO_SCHEMA, field="project")
         scorer = ProjectScorer(project=project, schema=schema, base_model=name)
         scored = scorer.score([value])[0]
@@ -62,16 +60,7 @@ def classify_now(*, kind: str, value: str | bytes, model_name: str | None = None
         return {"model": scorer.model_name, "labels": scored.labels, "confidence": scored.confidence,
                 "calibrated": scorer.calibrated, "top": _top(scorer.paths, scored.probabilities)}
     name = model_name or DEFAULT_MODEL[kind]
-    from labeling.services.jobs import UNKNOWN_MODEL
-
-    try:
-        spec = model_spec(name)
-    except Exception:
-        from labeling.engine import MODELS
-
-        raise DomainError(UNKNOWN_MODEL.format(name=name, available=", ".join(sorted(MODELS))), field="model") from None
-    if spec.modality != kind:
-        raise DomainError(WRONG_KIND.format(name=name, modality=spec.modality, kind=kind), field="model")
+    spec = model_check(name=name, kind=kind, mismatch=WRONG_KIND)
     if spec.any_label_set and not categories:
         raise DomainError(CATEGORIES_NEEDED.format(name=name), field="categories")
     classifier = get_classifier(name)

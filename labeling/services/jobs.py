@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from labeling.engine import ModelUnavailableError, UnknownModelError, model_spec
+from labeling.engine import ModelSpec, UnknownModelError, model_spec
 from labeling.engine.precision import audit_top_up
 from labeling.models import Item as ItemModel
 from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
@@ -44,22 +44,27 @@ def _chunk_size(requested: int | None) -> int:
     return max(low, min(high, requested or settings.INFERENCE_CHUNK_SIZE))
 
 
-def model_resolve(*, project: Project, model_name: str | None = None) -> str:
-    """The model a job uses (the project's default unless named), checked to exist and to suit the
-    project's kind of items; a DomainError (400) says why not."""
+def model_check(*, name: str, kind: str, mismatch: str = WRONG_MODALITY) -> ModelSpec:
+    """The spec of a registered model, hub id or model directory, checked to exist, to classify ``kind``
+    items (``mismatch`` says so otherwise) and to load here; a DomainError (400) names the problem."""
     from labeling.engine import MODELS
 
-    name = (model_name or project.default_model or "").strip()
     try:
         spec = model_spec(name)
     except UnknownModelError:
         raise DomainError(UNKNOWN_MODEL.format(name=name, available=", ".join(sorted(MODELS))), field="model") from None
-    if spec.modality != project.item_kind and name in MODELS:
-        raise DomainError(WRONG_MODALITY.format(name=name, modality=spec.modality, kind=project.item_kind),
-                          field="model")
+    if spec.modality != kind and name in MODELS:  # a hub model's modality is known only once it loads
+        raise DomainError(mismatch.format(name=name, modality=spec.modality, kind=kind), field="model")
     reason = spec.unavailable_reason()
     if reason is not None:
         raise DomainError(MODEL_UNAVAILABLE.format(name=name, reason=reason), field="model")
+    return spec
+
+
+def model_resolve(*, project: Project, model_name: str | None = None) -> str:
+    """The model a job uses (the project's default unless named), checked by ``model_check``."""
+    name = (model_name or project.default_model or "").strip()
+    model_check(name=name, kind=project.item_kind)
     return name
 
 
@@ -276,8 +281,6 @@ def job_fail(*, job_id: int, error: BaseException) -> None:
     """A chunk raised something that is not an item's fault (e.g. the model's labels don't fit the
     schema): the job fails with that message."""
     message = str(error) or type(error).__name__
-    if isinstance(error, ModelUnavailableError | UnknownModelError):
-        message = str(error)
     Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
         status=Job.Status.FAILED, error=message[:2000], finished_at=timezone.now()
     )

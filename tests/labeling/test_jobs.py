@@ -273,3 +273,11 @@ def test_new_predictions_leave_items_part_way_through_review_where_they_are():
     assert rows[overlapped.pk] == ("needs_review", "uncertain", ["positive"])
     assert rows[tied.pk] == ("needs_review", "adjudication", ["positive"])
     assert rows[fresh.pk] == ("auto_accepted", "", ["positive"])
+
+
+@pytest.mark.django_db
+def test_classify_with_a_model_that_cannot_load_here_is_400(org, make_member, client_for):
+    client = client_for(make_member("admin", org), org)
+    resp = client.post("/api/classify/text", {"text": "great", "model": "no-such-org/no-such-model"}, format="json")
+    assert resp.status_code == 400
+    assert resp.data["model"][0].startswith("The model 'no-such-org/no-such-model' cannot be loaded here: ")
