@@ -9,16 +9,25 @@ so neither is ever fitted on them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from labeling.engine import FewShotHead, enough_labels, fit_temperature, model_spec
-from labeling.engine.calibration import apply_temperature, expected_calibration_error
+from labeling.engine.calibration import apply_temperature
 from labeling.engine.precision import choose_threshold
 from labeling.models import HeadVersion, Item, Job, ModelCalibration, Prediction
-from labeling.services.scoring import HUMAN_SOURCES, ProjectScorer, active_head, human_labelled, stored_embeddings
+from labeling.services.scoring import (
+    HUMAN_SOURCES,
+    ProjectScorer,
+    active_head,
+    effective_model_name,
+    human_labelled,
+    stored_embeddings,
+)
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_current
 
@@ -77,7 +86,17 @@ def calibration_fit(*, project: Project, model_name: str, audit_logits: np.ndarr
     return calibration
 
 
-def _train_head(project, schema, base_model, paths, ids, labels, audit) -> HeadVersion | None:
+@dataclass
+class HeadCandidate:
+    """A trained head's stored version, and the out-of-fold logits it was judged (and is calibrated) on."""
+
+    version: HeadVersion
+    oof_logits: np.ndarray
+    labels: np.ndarray
+    audit: np.ndarray
+
+
+def _train_head(project, schema, base_model, paths, ids, labels, audit) -> HeadCandidate | None:
     """Train a candidate head; promote it if it beats the active model on the held-out audit items."""
     vectors = stored_embeddings(ids, base_model)
     keep = np.array([i in vectors for i in ids], dtype=bool)
@@ -111,8 +130,7 @@ def _train_head(project, schema, base_model, paths, ids, labels, audit) -> HeadV
             classes=paths, trained_on=len(labels), evaluated_on=int(evaluate.sum()),
             heldout_accuracy=candidate_accuracy, baseline_accuracy=baseline, is_active=promoted,
         )
-    record.oof_logits, record.labels, record.audit = oof, labels, audit
-    return record
+    return HeadCandidate(version=record, oof_logits=oof, labels=labels, audit=audit)
 
 
 def project_learn(*, project_id: int) -> dict:
@@ -129,12 +147,13 @@ def project_learn(*, project_id: int) -> dict:
     if spec.embedding_dim is not None and not schema.multi_label:
         head = _train_head(project, schema, base_model, paths, ids, labels, audit)
         if head is not None:
-            summary.update(head_version=head.version, promoted=head.is_active,
-                           heldout_accuracy=head.heldout_accuracy, baseline_accuracy=head.baseline_accuracy)
+            summary.update(head_version=head.version.version, promoted=head.version.is_active,
+                           heldout_accuracy=head.version.heldout_accuracy,
+                           baseline_accuracy=head.version.baseline_accuracy)
     if schema.multi_label:
         return summary
     scorer = ProjectScorer(project=project, schema=schema, base_model=base_model)
-    if head is not None and head.is_active:
+    if head is not None and head.version.is_active:
         audit_logits, audit_labels = head.oof_logits[head.audit], head.labels[head.audit]
     else:
         stored = _stored_logits(ids[audit], scorer.model_name)
@@ -146,7 +165,7 @@ def project_learn(*, project_id: int) -> dict:
                                       audit_labels=audit_labels)
         summary.update(temperature=calibration.temperature, threshold=calibration.threshold,
                        ece_before=calibration.ece_before, ece_after=calibration.ece_after)
-    if head is not None and head.is_active:
+    if head is not None and head.version.is_active:
         from labeling.services.jobs import audit_slice_ensure
 
         summary["audit_added"] = audit_slice_ensure(project=project, model_changed=True)
@@ -192,7 +211,7 @@ def calibration_report(*, project: Project) -> dict:
     if schema is None or not project.default_model:
         return {}
     head = active_head(project=project, base_model=project.default_model, schema=schema)
-    name = f"{project.default_model}+head-v{head.version}" if head else project.default_model
+    name = effective_model_name(project.default_model, head)
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
     audit_labelled = Item.objects.filter(project=project, in_audit_slice=True, final_source__in=HUMAN_SOURCES).count()
     return {
@@ -210,5 +229,3 @@ def calibration_report(*, project: Project) -> dict:
         "precision": calibration.precision if calibration else {},
     }
 
-
-__all__ = ["calibration_fit", "calibration_report", "expected_calibration_error", "project_learn", "waiting_rescore"]

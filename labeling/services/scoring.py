@@ -136,7 +136,7 @@ class ProjectScorer:
         if not present:
             return results
         classifier = get_classifier(self.base_model)
-        categories = self.categories if (self.spec.any_label_set or self.categories) else None
+        categories = self.categories or None  # none: a fixed-label model's own labels
         with_embeddings = self.spec.embedding_dim is not None
         result = classifier.classify([inputs[i] for i in present], categories, with_embeddings=with_embeddings)
         ok = np.array([e is None for e in result.errors], dtype=bool)
