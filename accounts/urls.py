@@ -15,5 +15,10 @@ urlpatterns = [
     path("organizations/<int:org_id>/members", api.MemberListView.as_view(), name="organization-members"),
     path("organizations/<int:org_id>/members/<int:user_id>", api.MemberDetailView.as_view(),
          name="organization-member"),
+    path("organizations/<int:org_id>/invitations", api.InvitationListView.as_view(),
+         name="organization-invitations"),
+    path("organizations/<int:org_id>/invitations/<int:invitation_id>", api.InvitationDetailView.as_view(),
+         name="organization-invitation"),
+    path("invitations/accept", api.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("audit-events", api.AuditEventListView.as_view(), name="audit-events"),
 ]

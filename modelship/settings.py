@@ -281,6 +281,10 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
+# The address people open ModelShip at, for links in mail (default: the host of the request that sent it).
+MODELSHIP_BASE_URL = env("MODELSHIP_BASE_URL", default="")
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=7 * 24)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
