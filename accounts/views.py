@@ -1,6 +1,8 @@
-"""Server-rendered account pages: sign up, an invitation's link, and an organization's team.
+"""Server-rendered account pages: sign up, a forgotten password (ask for a reset link, then set a new
+password), an invitation's link, and an organization's team.
 
-Forms post back here and call the same services as the API; their messages are the services'.
+They call the same services as the API (the reset pages under the same per-IP throttle, answering
+the request page the same way whether or not the email has an account); messages are the services'.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from accounts import selectors, services
@@ -18,6 +21,65 @@ from accounts.models import Role
 from accounts.permissions import ADMIN, ROLE_REQUIRED, require_role
 from accounts.serializers import InvitationCreateSerializer, RegisterSerializer
 from modelship.exceptions import DomainError, NotFound
+from modelship.throttles import IPRateThrottle
+
+RESET_SENT = "If an account uses this email, a link to reset its password is on its way. It works once."
+RESET_DONE = "Your password is set and every other session is signed out. Log in with the new password."
+PASSWORDS_DIFFER = "The two passwords differ."
+EMAIL_REQUIRED = "Enter the email address of your account."
+TOO_MANY = "Too many attempts from this address; wait a minute and try again."
+
+
+class _ThrottleScope:
+    throttle_scope = "auth"
+
+
+def _throttled(request: HttpRequest) -> bool:
+    return not IPRateThrottle().allow_request(request, _ThrottleScope())
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_page(request: HttpRequest) -> HttpResponse:
+    context: dict = {"sent": False, "error": "", "email": ""}
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()
+        context["email"] = email
+        if _throttled(request):
+            context["error"] = TOO_MANY
+            return render(request, "password_reset.html", context, status=429)
+        if not email or "@" not in email:
+            context["error"] = EMAIL_REQUIRED
+            return render(request, "password_reset.html", context, status=400)
+        services.password_reset_request(email=email, site_url=request.build_absolute_uri("/"))
+        context.update(sent=True, message=RESET_SENT)
+    return render(request, "password_reset.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm_page(request: HttpRequest, uid: str, token: str) -> HttpResponse:
+    context: dict = {"error": "", "link_valid": True}
+    try:
+        services.password_reset_user(uid=uid, token=token)
+    except DomainError as exc:
+        context.update(link_valid=False, error=exc.message)
+        return render(request, "password_reset_confirm.html", context, status=400)
+    if request.method == "POST":
+        if _throttled(request):
+            context["error"] = TOO_MANY
+            return render(request, "password_reset_confirm.html", context, status=429)
+        password, again = request.POST.get("new_password", ""), request.POST.get("new_password_again", "")
+        if password != again:
+            context["error"] = PASSWORDS_DIFFER
+            return render(request, "password_reset_confirm.html", context, status=400)
+        try:
+            services.password_reset_confirm(uid=uid, token=token, new_password=password)
+        except DomainError as exc:
+            context["error"] = exc.message
+            return render(request, "password_reset_confirm.html", context, status=400)
+        messages.success(request, RESET_DONE)
+        return redirect("login")
+    return render(request, "password_reset_confirm.html", context)
+
 
 INVITED = "Invitation sent to {email}. Its link (also in the mail): {link}"
 REVOKED = "The invitation to {email} is withdrawn."
@@ -108,10 +170,10 @@ def team_page(request: HttpRequest, org_id: int) -> HttpResponse:
                 if not data.is_valid():
                     raise DomainError("; ".join(_errors(data)))
                 invitation, token = services.invitation_create(
-                    organization=organization, actor=request.user, link_base=request.build_absolute_uri("/"),
+                    organization=organization, actor=request.user, site_url=request.build_absolute_uri("/"),
                     **data.validated_data)
                 messages.success(request, INVITED.format(email=invitation.email,
-                                                         link=request.build_absolute_uri(f"/invite/{token}")))
+                                                         link=request.build_absolute_uri(services.INVITATION_PATH.format(token=token))))
         except DomainError as exc:
             messages.error(request, exc.message)
         return redirect("team-page", org_id=organization.pk)
