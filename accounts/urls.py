@@ -26,6 +26,10 @@ urlpatterns = [
 ]
 
 page_urlpatterns = [
+    path("signup/", views.signup_page, name="signup"),
+    path("invite/<str:token>", views.invitation_page, name="invitation-page"),
+    path("team/", views.team_redirect, name="team"),
+    path("organizations/<int:org_id>/team", views.team_page, name="team-page"),
     path("password/reset", views.password_reset_page, name="password-reset"),
     path("password/reset/confirm/<str:uid>/<str:token>", views.password_reset_confirm_page,
          name="password-reset-confirm"),
