@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import page_urlpatterns as account_page_urlpatterns
 from exports.urls import page_urlpatterns as export_page_urlpatterns
 from labeling.urls import page_urlpatterns as labeling_page_urlpatterns
-from projects.urls import page_urlpatterns as project_page_urlpatterns
 from modelship.api import HealthView
+from projects.urls import page_urlpatterns as project_page_urlpatterns
 from review.urls import page_urlpatterns
 
 api_patterns = [

@@ -11,8 +11,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
 from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
@@ -81,6 +81,9 @@ def _categories(project: Project) -> tuple[object, list]:
 def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_page(request, project_id, PROJECT_REVIEWERS)
     schema, categories = _categories(project)
+    # Versions saved before keys were given automatically: fill the free keys in here too.
+    for category, shortcut in zip(categories, shortcuts_fill([c.shortcut for c in categories]), strict=True):
+        category.shortcut = shortcut
     config = {
         "project": project.pk,
         "multiLabel": bool(schema and schema.multi_label),
@@ -92,7 +95,9 @@ def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
     }
     return render(request, "review.html", {
         "project": project, "schema": schema, "categories": categories, "config": config,
-        "can_manage": project.caller_role in MANAGERS,
+        "can_manage": project.caller_role in MANAGERS, "tab": "review",
+        "all_keyed": all(c.shortcut for c in categories),
+        "keyed": [c for c in categories if c.shortcut],
     })
 
 

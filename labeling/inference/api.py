@@ -14,12 +14,12 @@ from labeling.inference import classify as classify_service
 from labeling.inference import selectors
 from labeling.inference.jobs import job_cancel, job_create
 from labeling.inference.serializers import (
-    JobFilterSerializer,
     BatchJobSerializer,
     ClassifyImageSerializer,
     ClassifyResultSerializer,
     ClassifyTextSerializer,
     ImageBatchSerializer,
+    JobFilterSerializer,
     JobSerializer,
     ModelSerializer,
     PredictionSerializer,

@@ -16,11 +16,11 @@ from labeling.items import selectors
 from labeling.items.files import item_file_open
 from labeling.items.imports import UploadFile, upload_receive
 from labeling.items.serializers import (
-    ItemBrowseFilterSerializer,
-    ItemBrowseSerializer,
     FilesFilterSerializer,
     ImportJobFilterSerializer,
     ImportJobSerializer,
+    ItemBrowseFilterSerializer,
+    ItemBrowseSerializer,
     ItemSerializer,
     UploadSerializer,
 )
