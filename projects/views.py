@@ -29,7 +29,7 @@ PROJECT_CREATED = "Project {name!r} created. Next: upload your data."
 SCHEMA_SAVED = "Labels saved as version {version}. Items labelled before keep their labels under version {previous}."
 SCHEMA_FIRST_SAVED = "Labels saved as version {version}."
 SCHEMA_UNREADABLE = "The label list could not be read; reload the page and try again."
-NO_ADMIN_ORGANIZATION = "Only an organization's admins create projects; ask one of yours, or sign up for your own."
+NO_ADMIN_ORGANIZATION = "Only the admins of an organization create its projects: ask one of yours."
 
 
 def project_for_page(request: HttpRequest, project_id: int, roles: Iterable[str] = ANY_PROJECT_ROLE,
