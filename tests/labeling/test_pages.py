@@ -38,7 +38,7 @@ def test_the_data_browser_filters_sorts_and_opens_an_item(client, org, make_memb
     assert "min_confidence: Ensure this value is less than or equal to 1.0." in wrong
 
     item = client.get(f"/projects/{project.pk}/items/{dog.pk}").content.decode()
-    assert "Item #%d" % dog.pk in item and "a dog" in item
+    assert f"Item #{dog.pk}" in item and "a dog" in item
     assert '<span class="prediction-label">dog</span><span class="prediction-value">95.0%</span>' in item
 
 
@@ -63,7 +63,7 @@ def test_an_empty_project_says_to_upload_and_auto_label_needs_items(client, org,
     items = client.get(f"/projects/{project.pk}/items").content.decode()
     jobs = client.get(f"/projects/{project.pk}/jobs").content.decode()
     upload = client.get(f"/projects/{project.pk}/upload").content.decode()
-    assert "No data yet" in items and "the <a href=\"/projects/%d/labels\">labels</a>" % project.pk in items
+    assert "No data yet" in items and f"the <a href=\"/projects/{project.pk}/labels\">labels</a>" in items
     assert "Add this project's labels first" in jobs
     assert 'id="upload-input"' in upload and 'id="no-schema"' in upload
 
