@@ -15,6 +15,10 @@ urlpatterns = [
     re_path(r"^export/download/(?P<filename>.+)$", api.ExportDownloadView.as_view(), name="export-download"),
     path("projects/<int:project_id>/export", api.ProjectExportCreateView.as_view(), name="project-export"),
     path("projects/<int:project_id>/exports", api.ProjectExportListView.as_view(), name="project-exports-api"),
+    path("projects/<int:project_id>/export-templates", api.ExportTemplateListView.as_view(),
+         name="export-templates"),
+    path("projects/<int:project_id>/export-templates/<int:template_id>", api.ExportTemplateDetailView.as_view(),
+         name="export-template"),
     path("exports/<str:export_id>", api.ExportDetailView.as_view(), name="export-detail"),
 ]
 

@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "projects.models.Project.Status",
         "ImportJobStatusEnum": "labeling.models.ImportJob.Status",
         "ItemKindEnum": "labeling.models.Item.Kind",
+        "ItemStateEnum": "labeling.models.Item.State",
     },
 }
 
