@@ -1,4 +1,4 @@
-"""What auto-labelling and exporting cost, in credits per item (settings, overridable from the environment)."""
+"""What auto-labelling costs, in credits per item (settings, overridable from the environment)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,3 @@ def price_per_item(*, model_name: str, item_kind: str) -> int:
 
 def job_cost(*, project: Project, model_name: str, items: int) -> int:
     return items * price_per_item(model_name=model_name, item_kind=project.item_kind)
-
-
-def export_cost(*, items: int) -> int:
-    return items * settings.BILLING_PRICE_EXPORT

@@ -12,7 +12,7 @@ from accounts.models import Membership, Organization
 from accounts.plans import PLAN_LIMITS, Plan
 from billing.checkout import plans_for_sale
 from billing.models import CreditAccount, CreditTransaction
-from billing.services import billing_enabled
+from billing.services import account_open, billing_enabled
 from modelship.exceptions import NotFound
 
 MEMBER_NOT_FOUND = "No such member in this organization."
@@ -22,7 +22,12 @@ USED_CREDITS = -(F("amount") + F("held_change"))
 
 
 def billing_summary(*, organization: Organization) -> dict:
+    """Plan, limits and credits. While billing is on, an organization seen for the first time has its
+    account opened (with the plan's first month of credits), so what it is shown is what it has."""
     account = CreditAccount.objects.filter(organization=organization).values("balance", "held").first()
+    if account is None and billing_enabled():
+        opened = account_open(organization_id=organization.pk)
+        account = {"balance": opened.balance, "held": opened.held}
     account = account or {"balance": 0, "held": 0}
     limits = PLAN_LIMITS[organization.plan]
     return {

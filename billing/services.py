@@ -37,6 +37,7 @@ MONTHLY_ITEMS_REACHED = (
     "has {items}. Upgrade the plan on the billing page."
 )
 OPENING_GRANT = "{plan} plan: the first month's {credits} credits"
+MONTHLY_TOP_UP = "{plan} plan: topped up to {credits} credits for {month}"
 AMOUNT_NOT_POSITIVE = "The amount must be a positive number of credits."
 ADJUSTMENT_ZERO = "An adjustment must change the balance."
 
@@ -136,6 +137,32 @@ def credits_spend(*, organization_id: int, credits: int, reason: str, items: int
         raise DomainError(AMOUNT_NOT_POSITIVE, field="credits")
     return _post(organization_id=organization_id, kind=Kind.SETTLE, amount=-credits, reason=reason, items=items,
                  model_name=model_name, project_id=project_id, actor=actor)
+
+
+@transaction.atomic
+def free_plan_top_up(*, organization_id: int) -> CreditTransaction | None:
+    """Once a calendar month, bring a free-plan organization back up to its monthly credits (paid plans
+    get theirs when Stripe reports the invoice paid). A second call in the same month does nothing."""
+    if not billing_enabled():
+        return None
+    account = _account_locked(organization_id)
+    plan = Organization.objects.values_list("plan", flat=True).get(pk=organization_id)
+    month_start = _month_start()
+    if plan != Plan.FREE or CreditTransaction.objects.filter(
+            organization_id=organization_id, kind=Kind.GRANT, actor__isnull=True, stripe_event_id="",
+            created_at__gte=month_start).exists():
+        return None
+    credits = PLAN_LIMITS[plan].monthly_credits
+    if account.balance >= credits:
+        return None
+    return _post(organization_id=organization_id, kind=Kind.GRANT, amount=credits - account.balance, account=account,
+                 reason=MONTHLY_TOP_UP.format(plan=Plan(plan).label, credits=credits, month=month_start.strftime("%Y-%m")))
+
+
+def free_plan_top_up_all() -> int:
+    """``free_plan_top_up`` for every free-plan organization with a credit account; how many were topped up."""
+    ids = CreditAccount.objects.filter(organization__plan=Plan.FREE).values_list("organization_id", flat=True)
+    return sum(1 for organization_id in list(ids) if free_plan_top_up(organization_id=organization_id) is not None)
 
 
 def _month_start():

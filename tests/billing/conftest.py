@@ -48,6 +48,15 @@ class FakeStripe:
                                               "settings": {"dashboard": {"display_name": "ModelShip test"}},
                                               "business_profile": {"name": "ModelShip test"}, "metadata": {}})
                 obj = fake.objects.get(path.rsplit("/", 1)[-1])
+                if path.startswith("/pay/") and obj is not None:  # the hosted Checkout page
+                    page = (f'<!doctype html><title>Fake Checkout</title><h1>Pay {obj["id"]}</h1>'
+                            f'<a id="pay" href="{obj["success_url"]}">Pay</a>').encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return None
                 if obj is None:
                     return self._answer(404, {"error": {"type": "invalid_request_error", "message": "No such object"}})
                 return self._answer(200, obj)

@@ -4,10 +4,12 @@ concurrent debits on PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from billing import services
@@ -144,3 +146,21 @@ def test_100_concurrent_debits_leave_the_exact_balance_and_never_a_negative_one(
     balances = list(CreditTransaction.objects.filter(organization=org).values_list("balance_after", flat=True))
     assert min(balances) >= 0
     assert sorted(balances, reverse=True) == [start - i * each for i in range(ok + 1)]
+
+
+def test_the_free_plan_is_topped_up_once_a_month(db, billing_enabled):
+    from billing.services import MONTHLY_TOP_UP
+    from billing.tasks import free_plan_top_up
+
+    org, paying = OrganizationFactory(), OrganizationFactory(plan="pro")
+    services.credits_spend(organization_id=org.pk, credits=600, reason="work")
+    services.account_open(organization_id=paying.pk)
+    assert free_plan_top_up() == 0  # the opening grant was this month's
+    CreditTransaction.objects.filter(organization=org, kind=Kind.GRANT).update(
+        created_at=timezone.now() - timedelta(days=40))
+    assert free_plan_top_up() == 1
+    assert free_plan_top_up() == 0
+    month = timezone.now().strftime("%Y-%m")
+    assert list(CreditTransaction.objects.filter(organization=org, kind=Kind.GRANT).order_by("id").values_list(
+        "amount", "reason"))[-1] == (600, MONTHLY_TOP_UP.format(plan="Free", credits=1000, month=month))
+    assert assert_ledger_matches(org).balance == 1000
