@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import page_urlpatterns as account_page_urlpatterns
+from billing.urls import page_urlpatterns as billing_pages
 from exports.urls import page_urlpatterns as export_page_urlpatterns
 from labeling.urls import page_urlpatterns as labeling_page_urlpatterns
 from modelship.api import HealthView
@@ -16,6 +17,7 @@ api_patterns = [
     path("", include("labeling.urls")),
     path("", include("review.urls")),
     path("", include("exports.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
@@ -28,4 +30,5 @@ urlpatterns = [
     *labeling_page_urlpatterns,
     *export_page_urlpatterns,
     *page_urlpatterns,
+    *billing_pages,
 ]

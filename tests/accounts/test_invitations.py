@@ -191,3 +191,23 @@ def test_signing_up_on_the_page_creates_a_workspace_and_logs_in(client):
     client.logout()
     again = client.post("/signup/", {"email": "solo@example.com", "password": PASSWORD})
     assert services.EMAIL_TAKEN in again.content.decode()
+
+
+def test_accepting_counts_against_the_plans_member_limit(invite, client_for, admin, org, make_member, settings):
+    from accounts.plans import PLAN_LIMIT_REACHED
+
+    settings.BILLING_ENABLED = True
+    make_member("viewer", org)
+    invite(admin, org, email="third@example.com")
+    token_third = token_in_mail()
+    invite(admin, org, email="fourth@example.com")
+    token_fourth = token_in_mail()
+    third, fourth = make_member("viewer", email="third@example.com"), make_member("viewer", email="fourth@example.com")
+
+    joined = client_for(third).post("/api/invitations/accept", {"token": token_third}, format="json")
+    refused = client_for(fourth).post("/api/invitations/accept", {"token": token_fourth}, format="json")
+
+    assert joined.status_code == 200  # the free plan's third member
+    assert (refused.status_code, refused.data["detail"]) == (
+        403, PLAN_LIMIT_REACHED.format(plan="Free", limit=3, what="members", count=3))
+    assert Invitation.objects.get(email="fourth@example.com").accepted_at is None  # still usable after an upgrade
