@@ -2,15 +2,18 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# The stamp is named by the requirement files' content, not dated by them: a fresh clone (new file
+# times) with a ready environment installs nothing, and any change to either file installs again.
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.modelship-$(REQ_HASH)
 
 .PHONY: run test install lint migrations-check
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP):
+	@echo "==> Installing the Python dependencies into $(VENV) (first start only; pip lists each package as it goes)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --progress-bar on -r requirements-dev.txt
+	rm -f $(VENV)/.modelship-*
 	touch $@
 
 install: $(STAMP)
