@@ -31,8 +31,8 @@ RUN_PID=$!
 first="" healthy=""
 while :; do
   t=$(now)
-  if [ -z "$first" ] && [ -s "$WORK/run.log" ]; then first=$(echo "$t - $start" | bc); fi
-  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health" 2>/dev/null; then healthy=$(echo "$t - $start" | bc); break; fi
+  if [ -z "$first" ] && [ -s "$WORK/run.log" ]; then first=$(printf "%.1f" "$(echo "$t - $start" | bc)"); fi
+  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health" 2>/dev/null; then healthy=$(printf "%.1f" "$(echo "$t - $start" | bc)"); break; fi
   if ! kill -0 "$RUN_PID" 2>/dev/null; then echo "make run exited early:"; tail -40 "$WORK/run.log"; exit 1; fi
   if (( $(echo "$t - $start > $LIMIT" | bc) )); then echo "not healthy after ${LIMIT}s:"; tail -40 "$WORK/run.log"; exit 1; fi
   sleep 0.5
