@@ -39,7 +39,7 @@ while :; do
 done
 
 venv=${VENV:-$WORK/repo/.venv}
-pip_ran=$(grep -q "pip install" "$WORK/run.log" && echo yes || echo no)
+installed=$(grep -q "pip install" "$WORK/run.log" && echo yes || echo no)
 printf '%-34s %s\n' "first output after (s)" "$first" "healthy after (s)" "$healthy" "goal (s)" "< 180" \
-  "pip ran" "$pip_ran" "virtualenv" "$venv" "virtualenv size" "$(du -sh "$venv" | cut -f1)" \
+  "installer ran (pip or uv)" "$installed" "virtualenv" "$venv" "virtualenv size" "$(du -sh "$venv" | cut -f1)" \
   "load average at the end" "$(cut -d' ' -f1-3 /proc/loadavg)"
