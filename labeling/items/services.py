@@ -14,18 +14,21 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from labeling.lifecycle import item_imported_fields
 from labeling.models import HumanLabel, ImportJob, Item, item_file_name
-from labeling.services.files import stored_files_delete
 from labeling.uploads.report import ImportReport
 from labeling.uploads.sniff import ImageInfo
 from modelship import bulk
 from modelship.exceptions import DomainError
 from projects.models import LabelSchema, Project, ProjectRole
+from projects.storage import stored_files_delete
 
+# The lifecycle fields of an item imported without labels (the same for every such row).
+UNDECIDED = item_imported_fields(labels=None, schema_id=None, user_id=None, now=None)
 # The columns an import writes, in ``ItemWriter._row``'s order; every other column takes its default.
 ITEM_COLUMNS = ("project_id", "kind", "text", "file", "content_hash", "original_name", "mime_type", "size_bytes",
                 "width", "height", "source_archive", "metadata", "import_job_id", "uploaded_by_id", "created_at",
-                "state", "final_labels", "final_schema_id", "final_source", "decided_by_id", "decided_at")
+                *UNDECIDED)
 LABEL_COLUMNS = ("item_id", "labels", "schema_id", "source", "created_by_id", "created_at")
 MAX_OPEN_FILES = 100  # images waiting in a batch each hold a spooled file (memory, or a descriptor)
 
@@ -158,16 +161,13 @@ class ItemWriter:
             written.append(name)
             self.uncommitted_names.append(name)
         image = p.image
-        if p.labels is None:
-            decided = (Item.State.UNLABELLED.value, None, None, "", None, None)
-        else:
-            decided = (Item.State.REVIEWED.value, p.labels, self.schema.pk, Item.FinalSource.IMPORT.value,
-                       self._user_id, self._now)
+        decided = UNDECIDED if p.labels is None else item_imported_fields(
+            labels=p.labels, schema_id=self.schema.pk, user_id=self._user_id, now=self._now)
         return (
             self.project.pk, p.kind, p.text, name, p.content_hash, p.original_name[:500],
             image.mime_type if image else "text/plain", p.size, image.width if image else None,
             image.height if image else None, p.archive[:500], p.metadata,
-            self.import_job.pk if self.import_job else None, self._user_id, self._now, *decided,
+            self.import_job.pk if self.import_job else None, self._user_id, self._now, *decided.values(),
         )
 
     def _report(self, pending: list[PendingItem], existing: dict, ids: dict[str, int]) -> None:
