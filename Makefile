@@ -18,7 +18,7 @@ $(STAMP):
 	@echo "==> Installing the Python dependencies into $(VENV) (first start only; each package is listed as it installs)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	if [ "$(INSTALLER)" = uv ] && $(PY) -m pip install --progress-bar on uv==$(UV_VERSION); then \
-	  $(VENV)/bin/uv pip install --compile-bytecode --python $(PY) $$($(PY) scripts/pip_sources.py) -r requirements-dev.txt; \
+	  $(VENV)/bin/uv pip install --python $(PY) $$($(PY) scripts/pip_sources.py) -r requirements-dev.txt; \
 	else \
 	  $(PY) -m pip install --progress-bar on -r requirements-dev.txt; \
 	fi
