@@ -39,6 +39,25 @@ def _constant(field: models.Field) -> Any:
     return field.get_default()
 
 
+def _layout(model: type[models.Model], columns: Sequence[str]):
+    """The fields written (``columns`` first, then every other non-key column) and the function that turns
+    one row of ``columns`` values into the database's values for all of them."""
+    given = [model._meta.get_field(name) for name in columns]
+    rest = [f for f in model._meta.concrete_fields if f not in given and not f.primary_key]
+    tail = tuple(_constant(f) for f in rest)
+    fields = given + rest
+    converters = [_converter(f) for f in fields]
+    convert = [(i, c) for i, c in enumerate(converters) if c is not None]
+
+    def prepare(row: Sequence[Any]) -> list[Any]:
+        values = [*row, *tail]
+        for i, c in convert:
+            values[i] = c(values[i])
+        return values
+
+    return fields, prepare
+
+
 def _copy_text(value: Any) -> str:
     if value is None:
         return "\\N"
@@ -57,19 +76,7 @@ def rows_insert(*, model: type[models.Model], columns: Sequence[str], rows: Iter
     """Insert ``rows`` (one value per name in ``columns``: field names, or ``*_id`` for foreign keys)
     into ``model``'s table in one statement, every other column at its default; returns how many.
     A constraint error surfaces as Django's ``IntegrityError``, as from the ORM."""
-    given = [model._meta.get_field(name) for name in columns]
-    rest = [f for f in model._meta.concrete_fields if f not in given and not f.primary_key]
-    fields = given + rest
-    tail = tuple(_constant(f) for f in rest)
-    converters = [_converter(f) for f in fields]
-    convert = [i for i, c in enumerate(converters) if c is not None]
-
-    def prepared(row: Sequence[Any]) -> list[Any]:
-        row = [*row, *tail]
-        for i in convert:
-            row[i] = converters[i](row[i])
-        return row
-
+    fields, prepared = _layout(model, columns)
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     count = 0
@@ -91,3 +98,38 @@ def rows_insert(*, model: type[models.Model], columns: Sequence[str], rows: Iter
                 placeholders = ", ".join(["%s"] * len(fields))
                 cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", batch)
     return count
+
+
+MAX_PARAMETERS = 30000  # below SQLite's 32,766 bound parameters per statement
+
+
+def rows_upsert(*, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                unique: Sequence[str], update: Sequence[str], returning: Sequence[str] = ()) -> list[tuple]:
+    """Insert ``rows`` or, where ``unique`` already matches a row, update its ``update`` columns: one
+    ``INSERT … ON CONFLICT … DO UPDATE`` statement (per 30,000 values), every other column at its default.
+    Returns the ``returning`` columns of each written row (in no promised order)."""
+    if not rows:
+        return []
+    fields, prepare = _layout(model, columns)
+    quote = connection.ops.quote_name
+    column = {f.name: f.column for f in model._meta.concrete_fields} | {
+        f.attname: f.column for f in model._meta.concrete_fields}
+    table = quote(model._meta.db_table)
+    head = (f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) VALUES ")
+    conflict = (f" ON CONFLICT ({', '.join(quote(column[c]) for c in unique)}) DO UPDATE SET "
+                + ", ".join(f"{quote(column[c])} = EXCLUDED.{quote(column[c])}" for c in update))
+    if returning:
+        conflict += " RETURNING " + ", ".join(quote(column[c]) for c in returning)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, MAX_PARAMETERS // len(fields))
+    out: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start:start + per_statement]
+            params: list[Any] = []
+            for row in batch:
+                params.extend(prepare(row))
+            cursor.execute(head + ", ".join([placeholder] * len(batch)) + conflict, params)
+            if returning:
+                out.extend(tuple(r) for r in cursor.fetchall())
+    return out

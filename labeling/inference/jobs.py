@@ -27,6 +27,7 @@ from labeling.inference.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, d
 from labeling.lifecycle import FreshPrediction, items_predicted
 from labeling.models import Item as ItemModel
 from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
+from modelship import bulk
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.selectors import schema_current
@@ -157,6 +158,12 @@ def chunk_run(*, job_id: int, index: int) -> None:
     predictions_write(job=job, scorer=scorer, items=items, scored=scored, gone=gone, chunk=chunk)
 
 
+# A prediction's columns as ``predictions_write`` gives them; all but the first two are updated when the
+# same job predicts the same item again (a chunk delivered twice).
+PREDICTION_COLUMNS = ("job_id", "item_id", "model_name", "schema_id", "labels", "confidence", "probabilities", "logits",
+                      "temperature", "calibrated")
+
+
 @transaction.atomic
 def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel], scored: list[Scored],
                       gone: list[int] = (), chunk: JobChunk | None = None) -> None:
@@ -164,26 +171,21 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
     state under the review policy (never touching a label a person decided), count progress once."""
     good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]
     bad = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is not None]
-    Prediction.objects.bulk_create(
-        [Prediction(item=item, job=job, model_name=scorer.model_name, schema=job.schema, labels=s.labels,
-                    confidence=s.confidence, probabilities=s.probabilities, logits=s.logits,
-                    temperature=scorer.temperature, calibrated=scorer.calibrated) for item, s in good],
-        update_conflicts=True, unique_fields=["job", "item"],
-        update_fields=["model_name", "labels", "confidence", "probabilities", "logits", "temperature", "calibrated"],
-        batch_size=500,
-    )
+    prediction_ids = dict(bulk.rows_upsert(
+        model=Prediction, columns=PREDICTION_COLUMNS, unique=("job_id", "item_id"), update=PREDICTION_COLUMNS[2:],
+        returning=("item_id", "id"),
+        rows=[(job.pk, item.id, scorer.model_name, job.schema_id, s.labels, s.confidence, s.probabilities, s.logits,
+               scorer.temperature, scorer.calibrated) for item, s in good]))
     embedded = [(item, s) for item, s in good if s.embedding is not None]
     if embedded:
-        ItemEmbedding.objects.bulk_create(
-            [ItemEmbedding(item=item, model_name=scorer.base_model,
-                           vector=np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes()) for item, s in embedded],
-            update_conflicts=True, unique_fields=["item", "model_name"], update_fields=["vector"], batch_size=500,
+        bulk.rows_upsert(model=ItemEmbedding, columns=("item_id", "model_name", "vector"), unique=("item_id", "model_name"),
+                         update=("vector",), rows=[(item.id, scorer.base_model,
+                                                    np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes())
+                                                   for item, s in embedded])
+    if bad:
+        JobItemError.objects.bulk_create(
+            [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
         )
-    JobItemError.objects.bulk_create(
-        [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
-    )
-    prediction_ids = dict(Prediction.objects.filter(job=job, item_id__in=[i.id for i, _ in good])
-                          .values_list("item_id", "id"))
     items_predicted(
         predictions=[FreshPrediction(item_id=item.id, prediction_id=prediction_ids[item.id], labels=s.labels,
                                      confidence=s.confidence) for item, s in good if item.id in prediction_ids],

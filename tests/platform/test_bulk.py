@@ -35,3 +35,21 @@ def test_a_duplicate_raises_integrity_error_and_writes_nothing():
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.rows_insert(model=Item, columns=("project_id", "kind", "text", "content_hash"), rows=[row, row])
     assert Item.objects.filter(project=project).count() == 0
+
+
+@pytest.mark.django_db
+def test_upsert_inserts_then_updates_and_returns_the_rows_it_wrote():
+    from labeling.models import ItemEmbedding
+    from tests.factories import ItemFactory
+
+    items = [ItemFactory(), ItemFactory()]
+    first = bulk.rows_upsert(model=ItemEmbedding, columns=("item_id", "model_name", "vector"),
+                             unique=("item_id", "model_name"), update=("vector",), returning=("item_id", "id"),
+                             rows=[(i.pk, "m", b"\x00\x01") for i in items])
+    assert sorted(item_id for item_id, _ in first) == sorted(i.pk for i in items)
+    again = bulk.rows_upsert(model=ItemEmbedding, columns=("item_id", "model_name", "vector"),
+                             unique=("item_id", "model_name"), update=("vector",), returning=("item_id", "id"),
+                             rows=[(items[0].pk, "m", b"\x02")])
+    assert again == [(items[0].pk, dict(first)[items[0].pk])]
+    assert sorted((e.item_id, bytes(e.vector)) for e in ItemEmbedding.objects.all()) == sorted(
+        [(items[0].pk, b"\x02"), (items[1].pk, b"\x00\x01")])
