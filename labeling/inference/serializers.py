@@ -46,14 +46,16 @@ class QuickResultSerializer(serializers.Serializer):
 
 
 class TextBatchSerializer(serializers.Serializer):
-    project = serializers.IntegerField()
+    project = serializers.IntegerField(required=False, help_text=(
+        "Without one, the batch goes to your own scratch project for texts (sentiment), made on first use."))
     texts = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
                                   allow_empty=False)
     model = serializers.CharField(required=False)
 
 
 class ImageBatchSerializer(serializers.Serializer):
-    project = serializers.IntegerField()
+    project = serializers.IntegerField(required=False, help_text=(
+        "Without one, the batch goes to your own scratch project for images (ImageNet), made on first use."))
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
     model = serializers.CharField(required=False)
 
