@@ -135,3 +135,11 @@ def test_every_template_states_its_model_and_how_it_was_measured(org, make_membe
             assert (quality["value"], quality["dataset"], quality["note"] != "") == (None, "", True), slug
         else:
             assert quality["value"] is not None and quality["dataset"] and quality["source"], slug
+
+
+def test_every_language_code_has_a_name():
+    [language] = [t for t in template_list() if t.slug == "language"]
+    descriptions = {c["name"]: c["description"] for c in language.categories}
+    assert (descriptions["en"], descriptions["yue"], descriptions["ckb"]) == (
+        "Text written in English.", "Text written in Cantonese.", "Text written in Central Kurdish (Sorani).")
+    assert all(d.startswith("Text written in ") for d in descriptions.values())
