@@ -201,6 +201,7 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default=(
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ModelShip <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a reset link stays valid
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=7 * 24)  # hours an invitation link stays valid
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -251,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "projects.models.Project.Status",
         "ImportJobStatusEnum": "labeling.models.ImportJob.Status",
         "ItemKindEnum": "labeling.models.Item.Kind",
+        "ItemStateEnum": "labeling.models.Item.State",
     },
 }
 

@@ -20,6 +20,7 @@ from labeling.inference.serializers import (
     ClassifyResultSerializer,
     ClassifyTextSerializer,
     ImageBatchSerializer,
+    JobFilterSerializer,
     JobSerializer,
     ModelSerializer,
     PredictionSerializer,
@@ -180,6 +181,24 @@ class ProjectClassifyView(APIView):
         job = job_create(project=project, created_by=request.user, model_name=data.validated_data.get("model"),
                          item_ids=data.validated_data.get("item_ids"))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JobListView(GenericAPIView):
+    """Jobs in the projects you can see, newest first; filter by project, status and kind."""
+
+    serializer_class = JobSerializer
+
+    @extend_schema(parameters=[JobFilterSerializer], responses={200: JobSerializer(many=True),
+                                                                **_errors(400, 401, 404)})
+    def get(self, request):
+        filters = JobFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        project = project_for_request(request, self, f["project"]) if "project" in f else None
+        jobs = selectors.jobs_visible_to(user=request.user, project=project, status=f.get("status"),
+                                         kind=f.get("kind"))
+        page = self.paginate_queryset(jobs)
+        return self.get_paginated_response(JobSerializer(page, many=True).data)
 
 
 class JobDetailView(APIView):

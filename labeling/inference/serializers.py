@@ -87,6 +87,12 @@ class JobSerializer(serializers.ModelSerializer):
         return round(self.get_scored(job) / job.total, 4) if job.total else 1.0
 
 
+class JobFilterSerializer(serializers.Serializer):
+    project = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=Job.Status.choices, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=Job.Kind.choices, required=False, allow_blank=True)
+
+
 class BatchJobSerializer(serializers.Serializer):
     job = JobSerializer()
     imported = serializers.DictField()
