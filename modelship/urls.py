@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from analytics.urls import page_urlpatterns as analytics_pages
 from modelship.api import HealthView
 from review.urls import page_urlpatterns
 
@@ -12,6 +13,7 @@ api_patterns = [
     path("", include("labeling.urls")),
     path("", include("review.urls")),
     path("", include("exports.urls")),
+    path("", include("analytics.urls")),
 ]
 
 urlpatterns = [
@@ -20,4 +22,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include(api_patterns)),
     *page_urlpatterns,
+    *analytics_pages,
 ]

@@ -1,8 +1,9 @@
-"""Server-rendered pages: login, the project list, the review page and the manager page.
+"""Server-rendered pages: login, the project list, the review page, and the manager page's forms.
 
 The same permissions as the API: a session login; a project of another organization is a 404 and
 a role that may not review (or manage) it a 403. The review page talks to the JSON API with the
-session and its CSRF token; the manager page's forms post back here and call the same services.
+session and its CSRF token. The manager page itself (its figures are reports) is served by
+``analytics.views``; its forms are applied here, by ``manage_form_apply``, with the same services.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from labeling.services.calibration import calibration_report
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role
@@ -41,7 +41,7 @@ class LogoutPage(auth_views.LogoutView):
     pass
 
 
-def _project_for_page(request: HttpRequest, project_id: int, roles) -> Project:
+def project_for_page(request: HttpRequest, project_id: int, roles) -> Project:
     try:
         project = selectors.review_project_get(user=request.user, project_id=project_id)
         require_project_role(user=request.user, project=project, roles=roles)
@@ -69,7 +69,7 @@ def _categories(project: Project) -> tuple[object, list]:
 @login_required
 @ensure_csrf_cookie
 def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project_for_page(request, project_id, PROJECT_REVIEWERS)
+    project = project_for_page(request, project_id, PROJECT_REVIEWERS)
     schema, categories = _categories(project)
     config = {
         "project": project.pk,
@@ -90,8 +90,16 @@ def _form_errors(errors: dict) -> str:
     return "; ".join(f"{name}: {' '.join(str(m) for m in messages_)}" for name, messages_ in errors.items())
 
 
-def _manage_post(request: HttpRequest, project: Project) -> None:
-    """Apply one of the manager page's forms; report the outcome as a message."""
+def manage_form_apply(request: HttpRequest, project: Project) -> None:
+    """Apply one of the manager page's forms (settings, gold, adjudication); report the outcome as a
+    message. A domain error becomes an error message."""
+    try:
+        _manage_form(request, project)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+
+
+def _manage_form(request: HttpRequest, project: Project) -> None:
     form = request.POST.get("form")
     if form == "settings":
         data = ReviewSettingsSerializer(data=request.POST)
@@ -116,36 +124,3 @@ def _manage_post(request: HttpRequest, project: Project) -> None:
         )
         services.decision_submit(user=request.user, project=project, decision=decision, actor_role=project.caller_role)
         messages.success(request, ADJUDICATED.format(item=item_id))
-
-
-@login_required
-def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project_for_page(request, project_id, MANAGERS)
-    if request.method == "POST":
-        try:
-            _manage_post(request, project)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        return redirect("manage-page", project_id=project.pk)
-    schema, categories = _categories(project)
-    stats = selectors.review_stats(project=project)
-    adjudication = selectors.adjudication_list(project=project)
-    for item in adjudication:
-        answers: dict[str, dict] = {}
-        for decision in item.decisions_shown:
-            key = services.REJECTED if decision.decision == "reject" else "\n".join(decision.labels)
-            entry = answers.setdefault(key, {"value": key, "labels": decision.labels,
-                                             "rejected": key == services.REJECTED, "reviewers": []})
-            entry["reviewers"].append(decision.reviewer.email)
-        item.answers = list(answers.values())
-    model = stats["project"]["model"]
-    confusion_rows = []
-    if not model["multi_label"]:
-        confusion_rows = [{"label": label, "cells": row} for label, row in zip(model["classes"], model["matrix"],
-                                                                               strict=True)]
-    return render(request, "manage.html", {
-        "project": project, "schema": schema, "categories": categories, "stats": stats, "model": model,
-        "confusion_rows": confusion_rows, "adjudication": adjudication,
-        "gold": selectors.gold_list(project=project), "strategies": sorted(selectors.QUEUE_STRATEGIES),
-        "gold_rate": services.gold_rate(), "calibration": calibration_report(project=project),
-    })

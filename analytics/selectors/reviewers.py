@@ -1,4 +1,4 @@
-"""Review statistics for a project and each reviewer: counts and rates, time, agreement, gold, model accuracy.
+"""Reviewer figures for a project and each reviewer: counts and rates, speed, agreement, gold, model accuracy.
 
 A constant number of queries whatever the project's size: counts are aggregated in the database,
 and only the decisions on overlapped items (for agreement) and the distinct (predicted, final)
@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
-from itertools import chain, repeat
+from itertools import chain
 
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, Q, Subquery
+from django.db.models import Aggregate, Count, FloatField, Q, Subquery, Sum
 
-from labeling.models import Item
+from analytics.metrics import krippendorff_alpha_nominal, pairwise_kappa
+from analytics.selectors.quality import model_accuracy
 from projects.models import Project
-from projects.selectors import schema_current
-from review.metrics import confusion, krippendorff_alpha_nominal, pairwise_kappa
 from review.models import ReviewDecision
-from review.selectors.queue import review_progress
-
-REJECTED_CLASS = "(rejected)"  # the "truth" of items whose reviewers rejected the model's label
-_REJECTED = "rejected"  # a rejection's answer when comparing reviewers (review.services.REJECTED)
+from review.selectors import review_progress
+from review.services import REJECTED as _REJECTED  # a rejection's answer when comparing reviewers
 
 
 class Median(Aggregate):
@@ -61,66 +57,22 @@ def _agreement(project: Project) -> dict:
     }
 
 
-def _expanded(rows: Iterable[tuple[object, object, int]]) -> Iterable[tuple[object, object]]:
-    return chain.from_iterable(repeat((truth, predicted), n) for truth, predicted, n in rows)
+SPEED_FORMULA = "items per hour = decisions × 3600 ÷ seconds spent on them (gold checks left out)"
 
 
-def _model_accuracy(project: Project) -> dict:
-    """The model's labels against people's final ones, on items settled in review.
-
-    Single-label: accuracy, precision and recall per class and the confusion matrix
-    (rows: the people's label, or ``(rejected)``; columns: the model's top label). Multi-label:
-    exact-match accuracy and per-label precision and recall.
-    """
-    schema = schema_current(project=project)
-    grouped = list(
-        Item.objects.filter(project=project, state=Item.State.REVIEWED, final_source=Item.FinalSource.REVIEW,
-                            predicted_labels__isnull=False)
-        .order_by().values_list("predicted_labels", "final_labels").annotate(n=Count("id"))
-    )
-    categories = list(schema.categories.order_by("order", "id").values_list("path", flat=True)) if schema else []
-    multi_label = bool(schema and schema.multi_label)
-    if multi_label:
-        tp: dict[str, int] = defaultdict(int)
-        predicted: dict[str, int] = defaultdict(int)
-        actual: dict[str, int] = defaultdict(int)
-        exact = total = 0
-        for model_labels, final_labels, n in grouped:
-            model, people = set(model_labels or []), set(final_labels or [])
-            total += n
-            exact += n if model == people else 0
-            for label in model:
-                predicted[label] += n
-                tp[label] += n if label in people else 0
-            for label in people:
-                actual[label] += n
-        labels = categories + sorted((set(predicted) | set(actual)) - set(categories))
-        return {
-            "multi_label": True,
-            "count": total,
-            "accuracy": _rate(exact, total),
-            "per_label": {label: {"precision": _rate(tp[label], predicted[label]),
-                                  "recall": _rate(tp[label], actual[label]), "support": actual[label]}
-                          for label in labels},
-        }
-    rows = []
-    for model_labels, final_labels, n in grouped:
-        if not model_labels:
-            continue
-        truth = final_labels[0] if final_labels else REJECTED_CLASS
-        rows.append((truth, model_labels[0], n))
-    seen = {label for truth, predicted, _ in rows for label in (truth, predicted)}
-    classes = categories + sorted(seen - set(categories) - {REJECTED_CLASS})
-    if REJECTED_CLASS in seen:
-        classes.append(REJECTED_CLASS)
-    result = confusion(_expanded(rows), classes)
-    return {"multi_label": False, **result}
+def review_stats(*, project: Project, schema=None) -> dict:
+    """``GET /api/review/stats``: the reviewer figures, the project's review progress and the model's
+    accuracy against people."""
+    figures = reviewer_figures(project=project)
+    figures["project"] = {"id": project.pk, "items": review_progress(project=project), **figures["project"],
+                          "model": model_accuracy(project=project, schema=schema)}
+    return figures
 
 
-def review_stats(*, project: Project) -> dict:
+def reviewer_figures(*, project: Project) -> dict:
     """Per project and per reviewer: reviewed count, approve/modify/reject rates, median seconds per
-    item, agreement, gold accuracy and the model's accuracy against people. Gold checks count only
-    towards gold accuracy; undone decisions count nowhere."""
+    item and items per hour, agreement and gold accuracy. Gold checks count only towards gold
+    accuracy; undone decisions count nowhere."""
     live = ReviewDecision.objects.filter(project=project, undone_at__isnull=True)
     review = Q(is_gold=False)
     counts = {
@@ -133,6 +85,7 @@ def review_stats(*, project: Project) -> dict:
         "gold_correct": Count("id", filter=Q(is_gold=True, gold_correct=True)),
         "model_compared": Count("id", filter=review & Q(agrees_with_model__isnull=False)),
         "model_agreed": Count("id", filter=review & Q(agrees_with_model=True)),
+        "seconds": Sum("seconds_spent", filter=review, default=0.0),
     }
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
@@ -171,6 +124,8 @@ def review_stats(*, project: Project) -> dict:
             "gold": {"answered": row["gold_answered"], "correct": row["gold_correct"],
                      "accuracy": _rate(row["gold_correct"], row["gold_answered"])},
             "model_agreement": _rate(row["model_agreed"], row["model_compared"]),
+            "seconds": row["seconds"],
+            "items_per_hour": _rate(row["reviewed"] * 3600, row["seconds"]),
         }
 
     reviewers = []
@@ -184,12 +139,10 @@ def review_stats(*, project: Project) -> dict:
     totals = {key: sum(row[key] for row in rows) for key in counts if key != "median_seconds"}
     return {
         "project": {
-            "id": project.pk,
-            "items": review_progress(project=project),
             **summary(totals),
             "median_seconds": project_median,
             "agreement": agreement,
-            "model": _model_accuracy(project),
+            "speed_formula": SPEED_FORMULA,
         },
         "reviewers": reviewers,
     }
