@@ -42,6 +42,11 @@ def item_groups(*, project: Project) -> list[tuple]:
         return list(ItemCount.objects.filter(project_id=project.pk).order_by()
                     .values_list("state", "final_source", "final_labels", "predicted_labels")
                     .annotate(total=Sum("n")).filter(total__gt=0))
+    return item_groups_counted(project=project)
+
+
+def item_groups_counted(*, project: Project) -> list[tuple]:
+    """``item_groups`` aggregated from the items table itself (one pass over the project's items)."""
     settled = Q(state=Item.State.REVIEWED, final_source=Item.FinalSource.REVIEW)
     return list(Item.objects.filter(project=project).order_by()
                 .annotate(model_labels=Case(When(settled, then=F("predicted_labels")), default=None,

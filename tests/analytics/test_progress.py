@@ -1,8 +1,7 @@
 """Progress figures against hand counts: the project summary (``/api/projects/{id}/analytics``), the daily
 history written by the periodic task, throughput per day and the ETA against the deadline."""
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -85,7 +84,7 @@ def test_no_pace_means_no_eta_and_a_finished_project_is_on_time(org):
 
 
 def _at(day: date, hour: int = 12) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def test_the_daily_task_records_history_and_throughput_per_day(org, world, client_for):

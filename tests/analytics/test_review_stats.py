@@ -2,9 +2,9 @@
 
 import pytest
 
+from analytics.selectors import REJECTED_CLASS
 from labeling.models import Item
 from review.models import ReviewDecision
-from analytics.selectors import REJECTED_CLASS
 from tests.review.scenario import item_waiting, schema_for, submit
 
 pytestmark = pytest.mark.django_db
