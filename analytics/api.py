@@ -1,5 +1,6 @@
 """The analytics API: the dashboards (user, project, platform), cost savings, quality metrics, and the
-reports other apps' URLs used to compute (``/api/projects/{id}/analytics``, ``/api/review/stats``).
+reports other apps' URLs used to compute (``/api/projects/{id}/analytics`` and ``/calibration``,
+``/api/review/stats``).
 
 Every project figure is scoped like the rest of the API: a project of another organization is a
 404; any role in the project may read its figures (review stats: reviewers and managers). The
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors
-from analytics.serializers import AnalyticsSerializer, CostSavingsSerializer
+from analytics.serializers import AnalyticsSerializer, CalibrationReportSerializer, CostSavingsSerializer
 from modelship.openapi import error_responses as _errors
 from projects.permissions import PROJECT_REVIEWERS, project_for_request
 from review.selectors import review_project_for_request
@@ -107,3 +108,12 @@ class ReviewStatsView(APIView):
         data.is_valid(raise_exception=True)
         project = review_project_for_request(request, self, data.validated_data["project"])
         return Response(selectors.review_stats(project=project))
+
+
+class ProjectCalibrationView(APIView):
+    """The project's calibration: temperature, ECE before and after, threshold, stated precision."""
+
+    @extend_schema(responses={200: CalibrationReportSerializer, **_errors(401, 404)})
+    def get(self, request, project_id: int):
+        project = project_for_request(request, self, project_id)
+        return Response(selectors.calibration_report(project=project))

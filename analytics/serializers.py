@@ -78,3 +78,18 @@ class CostSavingsSerializer(serializers.Serializer):
     compute_cost = FigureSerializer()
     savings = FigureSerializer()
     review_cost = ReviewCostSerializer()
+
+
+class CalibrationReportSerializer(serializers.Serializer):
+    """``GET /api/projects/{id}/calibration``: what the project's calibration says about its model."""
+
+    model = serializers.CharField()
+    head_version = serializers.IntegerField(allow_null=True)
+    temperature = serializers.FloatField()
+    fitted_on = serializers.IntegerField()
+    ece_before = serializers.FloatField(allow_null=True)
+    ece_after = serializers.FloatField(allow_null=True)
+    threshold = serializers.FloatField(allow_null=True)
+    threshold_source = serializers.CharField()
+    audit_slice = serializers.DictField()
+    precision = serializers.DictField()

@@ -12,6 +12,7 @@ urlpatterns = [
          name="analytics-quality-metrics"),
     # Reports that used to live with the data they read; same paths as before.
     path("projects/<int:project_id>/analytics", api.ProjectSummaryView.as_view(), name="project-analytics"),
+    path("projects/<int:project_id>/calibration", api.ProjectCalibrationView.as_view(), name="project-calibration"),
     path("review/stats", api.ReviewStatsView.as_view(), name="review-stats"),
 ]
 

@@ -13,9 +13,9 @@ from django.db.models.functions import Cast, Ceil, Greatest, Least
 
 from analytics.metrics import OTHER_CLASSES, confusion
 from analytics.selectors.progress import item_groups
+from labeling.inference.scoring import HUMAN_SOURCES, active_head, effective_model_name
+from labeling.learning.calibration import MIN_AUDIT_LABELS
 from labeling.models import Item, ModelCalibration
-from labeling.services.calibration import MIN_AUDIT_LABELS
-from labeling.services.scoring import HUMAN_SOURCES, active_head, effective_model_name
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_current
 
