@@ -32,14 +32,16 @@ def _seconds(value: float) -> str:
     return f"{value:g}"
 
 
-def cost_savings(*, project: Project, auto_labelled: int | None = None) -> dict:
-    """Savings of the project so far. ``auto_labelled`` (items whose final label came from the model) is
-    counted when not given."""
+def cost_savings(*, project: Project, auto_labelled: int | None = None, review_seconds: float | None = None) -> dict:
+    """Savings of the project so far. ``auto_labelled`` (items whose final label came from the model) and
+    ``review_seconds`` (seconds of every live review decision, gold checks included) are counted when not
+    given."""
     if auto_labelled is None:
         auto_labelled = Item.objects.filter(project=project, final_source=Item.FinalSource.AUTO).count()
     scored = Job.objects.filter(project=project).aggregate(n=Sum("done"))["n"] or 0
-    review_seconds = ReviewDecision.objects.filter(project=project, undone_at__isnull=True).aggregate(
-        s=Sum("seconds_spent"))["s"] or 0.0
+    if review_seconds is None:
+        review_seconds = ReviewDecision.objects.filter(project=project, undone_at__isnull=True).aggregate(
+            s=Sum("seconds_spent"))["s"] or 0.0
     seconds, rate = Decimal(str(project.seconds_per_item)), Decimal(project.hourly_rate)
     per_item = Decimal(project.compute_cost_per_item)
     hours_saved = _round(Decimal(auto_labelled) * seconds / 3600)

@@ -23,6 +23,7 @@ def project_dashboard(*, project: Project, today: date | None = None, days: int 
     rows = history(project=project, today=today, days=days,
                    now_counts={"by_state": summary["by_state"], "total": summary["total_items"]},
                    today_decided=summary["today_decided"])
+    reviewers = reviewer_figures(project=project)
     return {
         "project": {"id": project.pk, "name": project.name, "deadline": project.deadline,
                     "seconds_per_item": project.seconds_per_item, "hourly_rate": float(project.hourly_rate),
@@ -35,6 +36,7 @@ def project_dashboard(*, project: Project, today: date | None = None, days: int 
             "calibration": calibration_report(project=project, schema=schema),
             "reliability": reliability(project=project),
         },
-        "reviewers": reviewer_figures(project=project),
-        "costs": cost_savings(project=project, auto_labelled=summary["by_source"]["auto"]),
+        "reviewers": reviewers,
+        "costs": cost_savings(project=project, auto_labelled=summary["by_source"]["auto"],
+                              review_seconds=reviewers["project"]["seconds_with_gold"]),
     }

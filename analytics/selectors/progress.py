@@ -73,8 +73,9 @@ def decided_today(*, project: Project, today: date) -> dict:
     """Items decided today, by the model and by a person (index range on ``(project, decided_at)``)."""
     counts = Item.objects.filter(project=project, decided_at__gte=day_start(today),
                                  state__in=DONE_STATES).aggregate(
-        auto=Count("id", filter=Q(final_source=Item.FinalSource.AUTO)),
-        human=Count("id", filter=~Q(final_source=Item.FinalSource.AUTO)))
+        # Counting a column of the index (not the id) keeps it an index-only scan of item_decided_cover.
+        auto=Count("state", filter=Q(final_source=Item.FinalSource.AUTO)),
+        human=Count("state", filter=~Q(final_source=Item.FinalSource.AUTO)))
     return {"auto": counts["auto"], "human": counts["human"]}
 
 

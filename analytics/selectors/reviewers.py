@@ -1,8 +1,7 @@
-"""Reviewer figures for a project and each reviewer: counts and rates, speed, agreement, gold, model accuracy.
+"""Reviewer figures for a project and each reviewer: counts and rates, speed, agreement, gold accuracy.
 
-A constant number of queries whatever the project's size: counts are aggregated in the database,
-and only the decisions on overlapped items (for agreement) and the distinct (predicted, final)
-label pairs (for model accuracy) come back to Python.
+A constant number of queries whatever the project's size: counts and medians are aggregated in the
+database, and only the decisions on overlapped items (for agreement) come back to Python.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from itertools import chain
 from django.db import connection
 from django.db.models import Aggregate, Count, FloatField, Q, Subquery, Sum
 
+from accounts.models import User
 from analytics.metrics import krippendorff_alpha_nominal, pairwise_kappa
 from analytics.selectors.quality import model_accuracy
 from projects.models import Project
@@ -42,7 +42,7 @@ def _agreement(project: Project) -> dict:
     """Cohen's kappa per reviewer pair and Krippendorff's alpha over items with two or more reviews."""
     reviews = ReviewDecision.objects.filter(project=project, undone_at__isnull=True, is_gold=False,
                                             is_adjudication=False)
-    overlapped = reviews.order_by().values("item_id").annotate(n=Count("id")).filter(n__gte=2).values("item_id")
+    overlapped = reviews.order_by().values("item_id").annotate(n=Count("item_id")).filter(n__gte=2).values("item_id")
     ratings: dict[int, dict[int, object]] = defaultdict(dict)
     for item_id, reviewer_id, decision, labels in (
         reviews.filter(item_id__in=Subquery(overlapped)).values_list("item_id", "reviewer_id", "decision", "labels")
@@ -75,23 +75,31 @@ def reviewer_figures(*, project: Project) -> dict:
     accuracy; undone decisions count nowhere."""
     live = ReviewDecision.objects.filter(project=project, undone_at__isnull=True)
     review = Q(is_gold=False)
+    # Every column counted is in the review_live_figures index: an index-only scan per project.
     counts = {
-        "reviewed": Count("id", filter=review),
-        "approve": Count("id", filter=review & Q(decision=ReviewDecision.Decision.APPROVE)),
-        "modify": Count("id", filter=review & Q(decision=ReviewDecision.Decision.MODIFY)),
-        "reject": Count("id", filter=review & Q(decision=ReviewDecision.Decision.REJECT)),
-        "adjudicated": Count("id", filter=review & Q(is_adjudication=True)),
-        "gold_answered": Count("id", filter=Q(is_gold=True)),
-        "gold_correct": Count("id", filter=Q(is_gold=True, gold_correct=True)),
-        "model_compared": Count("id", filter=review & Q(agrees_with_model__isnull=False)),
-        "model_agreed": Count("id", filter=review & Q(agrees_with_model=True)),
+        "reviewed": Count("decision", filter=review),
+        "approve": Count("decision", filter=review & Q(decision=ReviewDecision.Decision.APPROVE)),
+        "modify": Count("decision", filter=review & Q(decision=ReviewDecision.Decision.MODIFY)),
+        "reject": Count("decision", filter=review & Q(decision=ReviewDecision.Decision.REJECT)),
+        "adjudicated": Count("decision", filter=review & Q(is_adjudication=True)),
+        "gold_answered": Count("decision", filter=Q(is_gold=True)),
+        "gold_correct": Count("decision", filter=Q(is_gold=True, gold_correct=True)),
+        "model_compared": Count("decision", filter=review & Q(agrees_with_model__isnull=False)),
+        "model_agreed": Count("decision", filter=review & Q(agrees_with_model=True)),
         "seconds": Sum("seconds_spent", filter=review, default=0.0),
+        "seconds_with_gold": Sum("seconds_spent", default=0.0),
     }
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
         counts["median_seconds"] = Median("seconds_spent", filter=review)
-    rows = list(live.order_by().values("reviewer_id", "reviewer__email", "reviewer__full_name").annotate(**counts)
-                .order_by("reviewer__email"))
+    # Grouped by the reviewer's id alone (an index-only aggregate); names come in a second, small query.
+    rows = list(live.order_by().values("reviewer_id").annotate(**counts))
+    people = {user["id"]: user for user in User.objects.filter(id__in=[row["reviewer_id"] for row in rows])
+              .values("id", "email", "full_name")}
+    for row in rows:
+        row["reviewer__email"] = people[row["reviewer_id"]]["email"]
+        row["reviewer__full_name"] = people[row["reviewer_id"]]["full_name"]
+    rows.sort(key=lambda row: row["reviewer__email"])
     if on_postgres:
         project_median = live.filter(review).aggregate(m=Median("seconds_spent"))["m"]
     else:
@@ -141,6 +149,7 @@ def reviewer_figures(*, project: Project) -> dict:
         "project": {
             **summary(totals),
             "median_seconds": project_median,
+            "seconds_with_gold": totals["seconds_with_gold"],
             "agreement": agreement,
             "speed_formula": SPEED_FORMULA,
         },
