@@ -42,7 +42,16 @@ class User(AbstractUser):
 class Organization(models.Model):
     """A workspace: every project, file and job belongs to exactly one."""
 
+    class Plan(models.TextChoices):
+        """What the organization pays for; the limits of each are ``accounts.plans.PLAN_LIMITS``."""
+
+        FREE = "free", "Free"
+        PRO = "pro", "Pro"
+        TEAM = "team", "Team"
+        ENTERPRISE = "enterprise", "Enterprise"
+
     name = models.CharField(max_length=200)
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     is_personal = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import page_urlpatterns as account_page_urlpatterns
 from analytics.urls import page_urlpatterns as analytics_pages
+from billing.urls import page_urlpatterns as billing_pages
 from modelship.api import HealthView
 from review.urls import page_urlpatterns
 
@@ -15,6 +16,7 @@ api_patterns = [
     path("", include("review.urls")),
     path("", include("exports.urls")),
     path("", include("analytics.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
@@ -25,4 +27,5 @@ urlpatterns = [
     *account_page_urlpatterns,
     *page_urlpatterns,
     *analytics_pages,
+    *billing_pages,
 ]

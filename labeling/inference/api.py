@@ -119,7 +119,7 @@ class ClassifyTextBatchView(APIView):
     project_roles = UPLOADERS
 
     @extend_schema(request=TextBatchSerializer, responses={202: BatchJobSerializer,
-                                                           **_errors(400, 401, 403, 404, 413)})
+                                                           **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         _check_batch(len(request.data.get("texts") or []) if isinstance(request.data.get("texts"), list) else 0)
         data = TextBatchSerializer(data=request.data)
@@ -142,7 +142,7 @@ class ClassifyImageBatchView(APIView):
     project_roles = UPLOADERS
 
     @extend_schema(request={"multipart/form-data": ImageBatchSerializer},
-                   responses={202: BatchJobSerializer, **_errors(400, 401, 403, 404, 413)})
+                   responses={202: BatchJobSerializer, **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         _check_batch(len(request.FILES.getlist("files")))
         data = ImageBatchSerializer(data=request.data)
@@ -161,7 +161,7 @@ class ProjectClassifyView(APIView):
     project_roles = UPLOADERS
     parser_classes = [JSONParser]
 
-    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 402, 403, 404)})
     def post(self, request, project_id: int):
         data = ProjectClassifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
