@@ -19,9 +19,10 @@ from analytics.selectors.quality import RELIABILITY_BINS
 from analytics.tables import TABLE_NOT_FOUND, Table, csv_text, platform_tables, project_tables, user_tables
 from projects.permissions import ANY_PROJECT_ROLE, MANAGERS
 from projects.selectors import schema_categories, schema_current
+from projects.views import project_for_page
 from review import selectors as review_selectors
 from review import services as review_services
-from review.views import manage_form_apply, project_for_page
+from review.views import manage_form_apply
 
 STATE_COLORS = {"unlabelled": "#9AA0A6", "predicted": "#56B4E9", "auto_accepted": "#009E73",
                 "needs_review": "#E69F00", "reviewed": "#0072B2"}
@@ -65,6 +66,7 @@ def project_dashboard_page(request: HttpRequest, project_id: int) -> HttpRespons
     return render(request, "analytics/project_dashboard.html", {
         "project": project, "d": dashboard, "tables": project_tables(dashboard), "charts": _project_charts(dashboard),
         "can_manage": project.caller_role in MANAGERS, "csv_base": reverse("project-dashboard", args=[project.pk]),
+        "tab": "dashboard",
     })
 
 
@@ -144,7 +146,7 @@ def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "gold": review_selectors.gold_list(project=project), "strategies": sorted(review_selectors.QUEUE_STRATEGIES),
         "gold_rate": review_services.gold_rate(),
         "calibration": selectors.calibration_report(project=project, schema=schema),
-        "dashboard_url": reverse("project-dashboard", args=[project.pk]),
+        "dashboard_url": reverse("project-dashboard", args=[project.pk]), "tab": "manage",
     })
 
 

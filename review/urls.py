@@ -19,4 +19,5 @@ page_urlpatterns = [
     path("logout/", views.LogoutPage.as_view(), name="logout"),
     path("", views.project_list_page, name="project-list"),
     path("projects/<int:project_id>/review", views.review_page, name="review-page"),
+    path("projects/<int:project_id>/settings", views.project_settings_page, name="project-settings"),
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from celery import current_app
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from labeling import task_names
@@ -26,6 +26,7 @@ from labeling.inference.scoring import (
     HUMAN_SOURCES,
     ProjectScorer,
     active_head,
+    effective_model_name,
     human_labelled,
     stored_embeddings,
 )
@@ -200,3 +201,20 @@ def waiting_rescore(*, project: Project, schema: LabelSchema, base_model: str, b
     Job.objects.filter(pk=job.pk).update(total=done, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
     return done
 
+
+def audit_progress(*, project: Project) -> dict:
+    """What the job page says comes next: the audit slice's size, how many of its items people labelled
+    and how many must be before anything is auto-accepted, and the precision statement once fitted
+    (empty before the project has a schema and a model). The full calibration report is a report:
+    ``analytics.selectors.calibration_report``."""
+    schema = schema_current(project=project)
+    if schema is None or not project.default_model:
+        return {}
+    name = effective_model_name(project.default_model,
+                                active_head(project=project, base_model=project.default_model, schema=schema))
+    precision = ModelCalibration.objects.filter(project=project, model_name=name).values_list(
+        "precision", flat=True).first() or {}
+    audit = Item.objects.filter(project=project, in_audit_slice=True).aggregate(
+        size=Count("id"), labelled=Count("id", filter=Q(final_source__in=HUMAN_SOURCES)))
+    return {"precision": {"statement": precision.get("statement")},
+            "audit_slice": {"size": audit["size"], "labelled": audit["labelled"], "needed": MIN_AUDIT_LABELS}}

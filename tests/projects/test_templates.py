@@ -88,7 +88,7 @@ def test_a_template_schema_can_be_replaced_and_custom_templates_take_categories(
     assert resp.status_code == 201, resp.data
     schema = LabelSchema.objects.get(project_id=resp.data["id"])
     assert list(schema.categories.order_by("order").values_list("name", "description", "shortcut", "color")) == [
-        ("sparrow", "", "q", "#1f77b4"), ("robin", "red breast", "", "#ff7f0e")]
+        ("sparrow", "", "q", "#1f77b4"), ("robin", "red breast", "1", "#ff7f0e")]  # a free key, given
 
 
 def test_unknown_template_and_type_mismatch_are_400(org, make_member, client_for):
