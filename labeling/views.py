@@ -19,7 +19,7 @@ from labeling.inference.jobs import job_create
 from labeling.inference.serializers import JobFilterSerializer
 from labeling.items import selectors as item_selectors
 from labeling.items.serializers import ItemBrowseFilterSerializer
-from labeling.learning.calibration import calibration_report
+from labeling.learning.calibration import audit_progress
 from labeling.models import Item, Job
 from modelship.exceptions import DomainError, NotFound
 from projects.permissions import PROJECT_ROLE_REQUIRED, UPLOADERS
@@ -79,7 +79,7 @@ def job_page(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse
         "schema", "created_by").filter(pk=job_id).first()
     if job is None:
         raise Http404(job_selectors.JOB_NOT_FOUND)
-    calibration = calibration_report(project=project) if job.status in Job.FINISHED else {}
+    calibration = audit_progress(project=project) if job.status in Job.FINISHED else {}
     if calibration:
         audit = calibration["audit_slice"]
         audit["remaining"] = max(audit["needed"] - audit["labelled"], 0)
