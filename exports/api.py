@@ -25,7 +25,8 @@ from exports.serializers import (
 from labeling.inference.selectors import job_get_for_user
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
-from projects.permissions import ANY_PROJECT_ROLE, project_for_request
+from projects.permissions import ANY_PROJECT_ROLE
+from projects.scoping import ProjectScopedView
 from projects.selectors import project_get_for_user
 
 CREATED = {
@@ -61,12 +62,10 @@ class JobExportCreateView(APIView):
     """Export the items an auto-labeling job predicted (with their final labels) in a format."""
 
     format_name: str | None = None  # set for the format's own path (/api/export/formats/coco/{job_id})
-    project_roles = ANY_PROJECT_ROLE
 
     @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
     def post(self, request, job_id: int):
-        job = job_get_for_user(user=request.user, job_id=job_id)
-        job.project = project_for_request(request, self, job.project_id)
+        job = job_get_for_user(user=request.user, job_id=job_id)  # every project role may export
         data = (ExportOptionsSerializer if self.format_name else ExportCreateSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)
@@ -84,14 +83,14 @@ class JobFormatExportCreateView(JobExportCreateView):
         return super().post(request, job_id)
 
 
-class ProjectExportCreateView(APIView):
+class ProjectExportCreateView(ProjectScopedView):
     """Export a whole project's final labels, filtered and split, in a format."""
 
     project_roles = ANY_PROJECT_ROLE
 
     @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
     def post(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         data = ExportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection
@@ -13,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organization
 from modelship.exceptions import NotFound
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
-from projects.permissions import effective_project_role
+from projects.permissions import ANY_PROJECT_ROLE, effective_project_role, require_project_role
 
 PROJECT_NOT_FOUND = "Project not found."
 ITEMS = Project._meta.get_field("items")  # labeling's Item, reached through its foreign key, not an import
@@ -61,9 +62,13 @@ def project_list_roles(projects) -> list[Project]:
     return [_set_caller_role(p) for p in projects]
 
 
-def project_get_for_user(*, user, project_id, counts: bool = False) -> Project:
-    """A project in any of the caller's organizations, with ``caller_role`` set (and ``item_count`` when
-    ``counts``); else 404."""
+def project_get_for_user(*, user, project_id, require: Iterable[str] = ANY_PROJECT_ROLE,
+                         counts: bool = False) -> Project:
+    """The one project-access rule, used by every view and selector. A project of an organization the
+    caller is not in (or an id that is not one) is a 404, never a 403; the caller's role in it (admins
+    manage every project, else their assignment, else their organization role) must be one of
+    ``require``, else 403. Returns it with ``caller_role`` set (and ``item_count`` when ``counts``: the
+    count costs tens of milliseconds on a big project, so only the project's own page asks for it)."""
     try:
         project_id = int(project_id)
     except (TypeError, ValueError):
@@ -74,7 +79,9 @@ def project_get_for_user(*, user, project_id, counts: bool = False) -> Project:
     )
     if project is None:
         raise NotFound(PROJECT_NOT_FOUND)
-    return _set_caller_role(project)
+    project = _set_caller_role(project)
+    require_project_role(project=project, roles=require)
+    return project
 
 
 def schema_current(*, project: Project) -> LabelSchema | None:

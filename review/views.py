@@ -14,13 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from labeling.learning.calibration import calibration_report
-from modelship.exceptions import DomainError, NotFound
+from modelship.exceptions import DomainError, Forbidden, NotFound
 from projects.models import Project
-from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role
-from projects.selectors import PROJECT_NOT_FOUND, schema_categories, schema_current
+from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED
+from projects.selectors import PROJECT_NOT_FOUND, project_get_for_user, schema_categories, schema_current
 from review import selectors, services
 from review.serializers import ReviewSettingsSerializer
 from review.services import DecisionInput
@@ -43,13 +42,11 @@ class LogoutPage(auth_views.LogoutView):
 
 def _project_for_page(request: HttpRequest, project_id: int, roles) -> Project:
     try:
-        project = selectors.review_project_get(user=request.user, project_id=project_id)
-        require_project_role(user=request.user, project=project, roles=roles)
+        return project_get_for_user(user=request.user, project_id=project_id, require=roles)
     except NotFound:
         raise Http404(PROJECT_NOT_FOUND) from None
-    except ApiPermissionDenied:
+    except Forbidden:
         raise PermissionDenied(PROJECT_ROLE_REQUIRED) from None
-    return project
 
 
 @login_required

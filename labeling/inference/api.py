@@ -33,7 +33,8 @@ from labeling.items.serializers import ImportJobSerializer
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
 from modelship.throttles import IPRateThrottle
-from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS, project_for_request, require_project_role
+from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS
+from projects.scoping import ProjectScopedView
 
 
 def _check_text(text: str, limit: int) -> None:
@@ -51,7 +52,7 @@ def _check_batch(count: int) -> None:
                           status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, extra={"limit": limit})
 
 
-class ClassifyTextView(APIView):
+class ClassifyTextView(ProjectScopedView):
     """Classify one text at once: with a `project`, over its schema with its model and calibration."""
 
     project_roles = ANY_PROJECT_ROLE
@@ -63,13 +64,13 @@ class ClassifyTextView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         _check_text(v["text"], settings.CLASSIFY_TEXT_MAX_CHARS)
-        project = project_for_request(request, self, v["project"]) if "project" in v else None
+        project = self.get_project(v["project"]) if "project" in v else None
         result = classify_service.classify_now(kind="text", value=v["text"], model_name=v.get("model"),
                                                project=project, categories=v.get("categories"))
         return Response(ClassifyResultSerializer(result).data)
 
 
-class ClassifyImageView(APIView):
+class ClassifyImageView(ProjectScopedView):
     """Classify one image at once (multipart `file`)."""
 
     parser_classes = [MultiPartParser, FormParser]
@@ -85,7 +86,7 @@ class ClassifyImageView(APIView):
         if upload.size > settings.UPLOAD_MAX_FILE_BYTES:
             raise DomainError(f"The image is larger than the limit of {settings.UPLOAD_MAX_FILE_BYTES} bytes.",
                               field="file", status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        project = project_for_request(request, self, v["project"]) if "project" in v else None
+        project = self.get_project(v["project"]) if "project" in v else None
         result = classify_service.classify_now(kind="image", value=upload.read(), model_name=v.get("model"),
                                                project=project, categories=v.get("categories"))
         return Response(ClassifyResultSerializer(result).data)
@@ -113,7 +114,7 @@ def _batch_response(imported, job) -> Response:
     return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class ClassifyTextBatchView(APIView):
+class ClassifyTextBatchView(ProjectScopedView):
     """Add texts to a project and classify them in a job on the workers (202; poll /api/jobs/{id})."""
 
     project_roles = UPLOADERS
@@ -128,14 +129,14 @@ class ClassifyTextBatchView(APIView):
         for index, text in enumerate(v["texts"]):
             if not text.strip():
                 raise DomainError(f"Text {index} is empty.", field="texts")
-        project = project_for_request(request, self, v["project"])
+        project = self.get_project(v["project"])
         imported, job = classify_service.batch_classify(
             project=project, files=[classify_service.texts_as_upload(v["texts"])], uploaded_by=request.user,
             model_name=v.get("model"), kind="text")
         return _batch_response(imported, job)
 
 
-class ClassifyImageBatchView(APIView):
+class ClassifyImageBatchView(ProjectScopedView):
     """Upload images to a project and classify them in a job on the workers (202)."""
 
     parser_classes = [MultiPartParser, FormParser]
@@ -148,14 +149,14 @@ class ClassifyImageBatchView(APIView):
         data = ImageBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = project_for_request(request, self, v["project"])
+        project = self.get_project(v["project"])
         imported, job = classify_service.batch_classify(
             project=project, files=[UploadFile.from_upload(f) for f in v["files"]], uploaded_by=request.user,
             model_name=v.get("model"), kind="image")
         return _batch_response(imported, job)
 
 
-class ProjectClassifyView(APIView):
+class ProjectClassifyView(ProjectScopedView):
     """Classify every unlabelled item of the project (or the given items) in a job (202)."""
 
     project_roles = UPLOADERS
@@ -165,7 +166,7 @@ class ProjectClassifyView(APIView):
     def post(self, request, project_id: int):
         data = ProjectClassifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         job = job_create(project=project, created_by=request.user, model_name=data.validated_data.get("model"),
                          item_ids=data.validated_data.get("item_ids"))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -175,15 +176,13 @@ class JobDetailView(APIView):
     @extend_schema(responses={200: JobSerializer, **_errors(401, 404)})
     def get(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-        require_project_role(user=request.user, project=job.project, roles=ANY_PROJECT_ROLE)
         return Response(JobSerializer(job).data)
 
 
 class JobCancelView(APIView):
     @extend_schema(request=None, responses={200: JobSerializer, **_errors(401, 403, 404, 409)})
     def post(self, request, job_id: int):
-        job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-        require_project_role(user=request.user, project=job.project, roles=UPLOADERS)
+        job = selectors.job_get_for_user(user=request.user, job_id=job_id, require=UPLOADERS)
         return Response(JobSerializer(job_cancel(job=job, actor=request.user)).data)
 
 
@@ -196,7 +195,6 @@ class JobResultsView(GenericAPIView):
                                                                    **_errors(400, 401, 404)})
     def get(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-        require_project_role(user=request.user, project=job.project, roles=ANY_PROJECT_ROLE)
         filters = ResultsFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.job_results(job=job, **filters.validated_data))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -10,16 +12,19 @@ from labeling.items.selectors import organization_ids
 from labeling.models import Job, Prediction
 from modelship.exceptions import NotFound
 from projects.models import Project
+from projects.permissions import ANY_PROJECT_ROLE
+from projects.selectors import project_get_for_user
 
 JOB_NOT_FOUND = "Job not found."
 
 
-def job_get_for_user(*, user: User, job_id: int) -> Job:
-    """A job of a project in one of the caller's organizations; 404 otherwise (never a leak)."""
-    job = (Job.objects.select_related("project", "project__organization")
-           .filter(pk=job_id, project__organization_id__in=organization_ids(user)).first())
+def job_get_for_user(*, user: User, job_id: int, require: Iterable[str] = ANY_PROJECT_ROLE) -> Job:
+    """A job of a project in one of the caller's organizations (404 otherwise, never a leak), its project
+    read through the one access rule (``require``: the roles allowed, else 403)."""
+    job = Job.objects.filter(pk=job_id, project__organization_id__in=organization_ids(user)).first()
     if job is None:
         raise NotFound(JOB_NOT_FOUND)
+    job.project = project_get_for_user(user=user, project_id=job.project_id, require=require)
     return job
 
 

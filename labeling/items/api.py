@@ -26,11 +26,12 @@ from labeling.items.services import item_delete
 from labeling.uploads import messages
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
-from projects.permissions import UPLOADERS, project_for_request
+from projects.permissions import UPLOADERS
+from projects.scoping import ProjectScopedListView, ProjectScopedView
 from projects.selectors import project_get_for_user
 
 
-class UploadView(APIView):
+class UploadView(ProjectScopedView):
     """Upload files into a project. Small uploads answer 201 with the report; large ones 202 with a
     queued job to poll at ``/api/uploads/{id}``."""
 
@@ -53,7 +54,7 @@ class UploadView(APIView):
                               status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = project_for_request(request, self, data.validated_data["project"])
+        project = self.get_project(data.validated_data["project"])
         job = upload_receive(
             project=project, files=[UploadFile.from_upload(f) for f in data.validated_data["files"]],
             text_mode=data.validated_data["text_mode"], uploaded_by=request.user,
@@ -62,7 +63,7 @@ class UploadView(APIView):
         return Response(ImportJobSerializer(job).data, status=code)
 
 
-class ImportJobListView(GenericAPIView):
+class ImportJobListView(ProjectScopedListView):
     serializer_class = ImportJobSerializer
 
     @extend_schema(parameters=[ImportJobFilterSerializer], responses={200: ImportJobSerializer(many=True),
@@ -70,7 +71,7 @@ class ImportJobListView(GenericAPIView):
     def get(self, request):
         filters = ImportJobFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        project = project_for_request(request, self, filters.validated_data["project"])
+        project = self.get_project(filters.validated_data["project"])
         page = self.paginate_queryset(selectors.import_jobs_for(project=project))
         return self.get_paginated_response(ImportJobSerializer(page, many=True).data)
 
