@@ -81,6 +81,43 @@ class Membership(models.Model):
 class AuditEvent(models.Model):
     """An append-only record of a state change: who did what to which object, and when."""
 
+    class Action(models.TextChoices):
+        """What an event records. Every writer names its action here (``audit_record(action=...)``)."""
+
+        EXPORT_COMPLETED = "export.completed", "Export completed"
+        EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
+        EXPORT_FAILED = "export.failed", "Export failed"
+        EXPORT_QUEUED = "export.queued", "Export queued"
+        IMPORT_COMPLETED = "import.completed", "Import completed"
+        IMPORT_FAILED = "import.failed", "Import failed"
+        IMPORT_QUEUED = "import.queued", "Import queued"
+        ITEM_DELETED = "item.deleted", "Item deleted"
+        JOB_CANCELLED = "job.cancelled", "Job cancelled"
+        JOB_CREATED = "job.created", "Job created"
+        LABEL_ISSUES_FLAGGED = "label_issues.flagged", "Label issues flagged"
+        LABEL_ISSUE_KEPT = "label_issue.kept", "Label issue kept"
+        LABEL_ISSUE_RELABELLED = "label_issue.relabelled", "Label issue relabelled"
+        LABEL_SCHEMA_VERSION_CREATED = "label_schema.version_created", "Label schema version created"
+        MEMBER_ADDED = "member.added", "Member added"
+        MEMBER_REMOVED = "member.removed", "Member removed"
+        MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
+        ORGANIZATION_CREATED = "organization.created", "Organization created"
+        PROJECT_ASSIGNMENT_REMOVED = "project.assignment_removed", "Project assignment removed"
+        PROJECT_CREATED = "project.created", "Project created"
+        PROJECT_DELETED = "project.deleted", "Project deleted"
+        PROJECT_MEMBER_ASSIGNED = "project.member_assigned", "Project member assigned"
+        PROJECT_REVIEW_SETTINGS_UPDATED = "project.review_settings_updated", "Project review settings updated"
+        PROJECT_UPDATED = "project.updated", "Project updated"
+        REVIEW_DECIDED = "review.decided", "Review decided"
+        REVIEW_GOLD_SET = "review.gold_set", "Review gold set"
+        REVIEW_UNDONE = "review.undone", "Review undone"
+        USER_ADMIN_CREATED = "user.admin_created", "User admin created"
+        USER_PASSWORD_CHANGED = "user.password_changed", "User password changed"
+        USER_PASSWORD_RESET = "user.password_reset", "User password reset"
+        USER_PASSWORD_RESET_REQUESTED = "user.password_reset_requested", "User password reset requested"
+        USER_PROFILE_UPDATED = "user.profile_updated", "User profile updated"
+        USER_REGISTERED = "user.registered", "User registered"
+
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
     )

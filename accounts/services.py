@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -38,7 +39,7 @@ def audit_record(
     *,
     actor: User | None,
     organization: Organization | None,
-    action: str,
+    action: AuditEvent.Action,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",
@@ -56,6 +57,22 @@ def audit_record(
         target_id=str(target_id),
         metadata=metadata or {},
     )
+
+
+def audit_record_many(
+    *,
+    actor: User | None,
+    organization_id: int | None,
+    action: AuditEvent.Action,
+    events: Sequence[tuple[models.Model, dict[str, Any]]],
+) -> list[AuditEvent]:
+    """Append one event per (target, metadata), all by one actor with one action, in one INSERT."""
+    actor = actor if actor is not None and actor.is_authenticated else None
+    return AuditEvent.objects.bulk_create([
+        AuditEvent(actor=actor, organization_id=organization_id, action=action, target_type=target._meta.label_lower,
+                   target_id=str(target.pk), metadata=metadata)
+        for target, metadata in events
+    ])
 
 
 def _validate_password(password: str, user: User | None = None, *, field: str = "password") -> None:
@@ -83,7 +100,7 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
         name=f"{full_name or email.split('@')[0]}'s workspace", is_personal=True, created_by=user
     )
     Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
-    audit_record(actor=user, organization=organization, action="user.registered", target=user)
+    audit_record(actor=user, organization=organization, action=AuditEvent.Action.USER_REGISTERED, target=user)
     return user
 
 
@@ -105,7 +122,7 @@ def user_update_profile(*, user: User, full_name: str | None = None, email: str 
         for membership in user.memberships.select_related("organization"):
             audit_record(
                 actor=user, organization=membership.organization,
-                action="user.profile_updated", target=user, metadata={"fields": sorted(changed)},
+                action=AuditEvent.Action.USER_PROFILE_UPDATED, target=user, metadata={"fields": sorted(changed)},
             )
     return user
 
@@ -117,7 +134,7 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    audit_record(actor=user, organization=None, action="user.password_changed", target=user)
+    audit_record(actor=user, organization=None, action=AuditEvent.Action.USER_PASSWORD_CHANGED, target=user)
 
 
 def user_sessions_revoke(*, user: User) -> int:
@@ -144,7 +161,7 @@ def password_reset_request(*, email: str, site_url: str) -> None:
     link = site_url.rstrip("/") + RESET_CONFIRM_PATH.format(uid=uid, token=token)
     body = RESET_MAIL_BODY.format(email=user.email, link=link, minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
     send_mail(RESET_MAIL_SUBJECT, body, None, [user.email])
-    audit_record(actor=None, organization=None, action="user.password_reset_requested", target=user)
+    audit_record(actor=None, organization=None, action=AuditEvent.Action.USER_PASSWORD_RESET_REQUESTED, target=user)
 
 
 def password_reset_user(*, uid: str, token: str) -> User:
@@ -171,7 +188,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoked = user_sessions_revoke(user=user)
-    audit_record(actor=user, organization=None, action="user.password_reset", target=user,
+    audit_record(actor=user, organization=None, action=AuditEvent.Action.USER_PASSWORD_RESET, target=user,
                  metadata={"sessions_revoked": revoked})
     return user
 
@@ -180,7 +197,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 def organization_create(*, name: str, created_by: User) -> Organization:
     organization = Organization.objects.create(name=name, created_by=created_by)
     Membership.objects.create(user=created_by, organization=organization, role=Role.ADMIN)
-    audit_record(actor=created_by, organization=organization, action="organization.created",
+    audit_record(actor=created_by, organization=organization, action=AuditEvent.Action.ORGANIZATION_CREATED,
                  target=organization, metadata={"name": name})
     return organization
 
@@ -193,7 +210,7 @@ def member_add(*, organization: Organization, email: str, role: str, actor: User
     if Membership.objects.filter(organization=organization, user=user).exists():
         raise DomainError(ALREADY_MEMBER, field="email")
     membership = Membership.objects.create(organization=organization, user=user, role=role)
-    audit_record(actor=actor, organization=organization, action="member.added",
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.MEMBER_ADDED,
                  target=membership, metadata={"user": user.email, "role": role})
     return membership
 
@@ -226,7 +243,7 @@ def member_change_role(*, organization: Organization, user_id: int, role: str, a
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(actor=actor, organization=organization, action="member.role_changed",
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.MEMBER_ROLE_CHANGED,
                  target=membership, metadata={"user": membership.user.email, "from": previous, "to": role})
     return membership
 
@@ -236,7 +253,7 @@ def member_remove(*, organization: Organization, user_id: int, actor: User) -> N
     membership = _locked_membership(organization, user_id)
     if _is_last_admin(membership):
         raise DomainError(LAST_ADMIN)
-    audit_record(actor=actor, organization=organization, action="member.removed",
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.MEMBER_REMOVED,
                  target=membership, metadata={"user": membership.user.email, "role": membership.role})
     membership.delete()
 
@@ -258,7 +275,7 @@ def admin_create(*, email: str, password: str, organization_name: str = "") -> U
                 name=organization_name or "ModelShip", created_by=user
             )
             Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
-        audit_record(actor=user, organization=organization, action="user.admin_created", target=user)
+        audit_record(actor=user, organization=organization, action=AuditEvent.Action.USER_ADMIN_CREATED, target=user)
     return user
 
 

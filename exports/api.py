@@ -13,6 +13,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import AuditEvent
 from accounts.services import audit_record
 from exports import selectors, services
 from exports.serializers import (
@@ -128,7 +129,7 @@ class ExportDownloadView(APIView):
         except (FileNotFoundError, OSError):
             # The file left storage behind ModelShip's back (a bucket lifecycle rule, a manual clean-up).
             raise DomainError(selectors.EXPORT_FILE_GONE, status_code=410, extra={"status": export.status}) from None
-        audit_record(actor=request.user, organization=export.project.organization, action="export.downloaded",
+        audit_record(actor=request.user, organization=export.project.organization, action=AuditEvent.Action.EXPORT_DOWNLOADED,
                      target=export, metadata={"project": export.project_id, "format": export.format})
         name = f"{slugify(export.project.name) or 'project'}-{export.format}-{export.public_id}.zip"
         return FileResponse(stream, as_attachment=True, filename=name, content_type="application/zip")

@@ -18,13 +18,14 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from exports import selectors
 from exports.formats import (
@@ -51,6 +52,7 @@ UNKNOWN_SPLIT = "Unknown split '{name}'; the splits are {known}."
 SPLIT_OUT_OF_RANGE = "The {name} ratio must be between 0 and 1; it is {value:g}."
 SPLIT_SUM = "The split ratios must add up to 1; they add up to {total:g}."
 JOB_OF_ANOTHER_PROJECT = "This job belongs to another project."
+EXPORT_RUN_TASK = "exports.tasks.export_run"  # enqueued by name: the task module imports this one
 EXPORT_STOPPED = "The export stopped unexpectedly ({error}); the details are in the worker's log."
 
 DEFAULT_SPLIT = {"train": 1.0, "val": 0.0, "test": 0.0}
@@ -140,8 +142,6 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
     class_names, _ = selectors.schema_classes(schema=schema)
     options = export_options_normalise(options=options, class_names=class_names, schema_version=schema.version,
                                        for_job=job is not None)
-    from exports.tasks import export_run as export_run_task
-
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()  # one create per project at a time
         items = selectors.export_selection(project_id=project.pk, job_id=job.pk if job else None, options=options)
@@ -155,10 +155,10 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
             organization_id=project.organization_id, project=project, job=job, schema=schema, format=format_name,
             options=options, request_hash=request_hash, total=fingerprint["count"], created_by=created_by,
         )
-        audit_record(actor=created_by, organization=project.organization, action="export.queued", target=export,
+        audit_record(actor=created_by, organization=project.organization, action=AuditEvent.Action.EXPORT_QUEUED, target=export,
                      metadata={"project": project.pk, "job": job.pk if job else None, "format": format_name,
                                "items": fingerprint["count"]})
-        transaction.on_commit(lambda: export_run_task.delay(export.pk))
+        transaction.on_commit(lambda: current_app.send_task(EXPORT_RUN_TASK, args=[export.pk]))
     return export, True
 
 
@@ -266,7 +266,8 @@ def _storage_name(export: Export) -> str:
 
 def export_run(*, export_id: int) -> Export | None:
     """Write the export's ZIP (on a worker): stream the selected items into the format's writer on
-    local disk, copy the ZIP to storage, record the counts. Safe to run twice; failures are recorded."""
+    local disk, copy the ZIP to storage, record the counts. Safe to run twice. An error propagates: the
+    task (exports.tasks.export_run) retries or records it, in one place."""
     export = _claim(export_id)
     if export is None:
         return None
@@ -276,9 +277,6 @@ def export_run(*, export_id: int) -> Export | None:
     except ExportSuperseded:
         logger.info("export %s: attempt %s superseded by a newer one", export.public_id, attempt)
         return None
-    except Exception as exc:  # a worker shutting down (SystemExit) leaves it running, for the redelivery
-        export_fail(export_id=export.pk, error=exc, attempt=attempt)
-        raise
 
 
 def _write(export: Export, attempt: int) -> Export | None:
@@ -333,7 +331,7 @@ def _finish(export: Export, *, attempt: int, name: str, size: int, total: int, r
         current.finished_at = now
         current.expires_at = now + timedelta(hours=settings.EXPORT_TTL_HOURS)
         current.save()
-        audit_record(actor=current.created_by, organization=export.project.organization, action="export.completed",
+        audit_record(actor=current.created_by, organization=export.project.organization, action=AuditEvent.Action.EXPORT_COMPLETED,
                      target=current, metadata={"project": current.project_id, "format": current.format,
                                                "written": written, "skipped": skipped, "bytes": size})
     return current
@@ -359,7 +357,7 @@ def export_fail(*, export_id: int, error: BaseException, attempt: int | None = N
         export.finished_at = now
         export.expires_at = now + timedelta(hours=settings.EXPORT_TTL_HOURS)
         export.save(update_fields=["status", "error", "finished_at", "expires_at"])
-        audit_record(actor=export.created_by, organization=export.project.organization, action="export.failed",
+        audit_record(actor=export.created_by, organization=export.project.organization, action=AuditEvent.Action.EXPORT_FAILED,
                      target=export, metadata={"project": export.project_id, "error": message})
 
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from labeling.items.selectors import organization_ids
-from labeling.models import Job, Prediction
+from labeling.models import Job, JobChunk, Prediction
 from modelship.exceptions import NotFound
 from projects.models import Project
 from projects.permissions import ANY_PROJECT_ROLE
@@ -46,3 +46,8 @@ def job_results(*, job: Job, label: str | None = None, min_confidence: float | N
 
 def jobs_for(*, project: Project) -> QuerySet[Job]:
     return Job.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def chunk_attempts(*, job_id: int, index: int) -> int:
+    """How many times a job's chunk has been started (0 when it is gone)."""
+    return JobChunk.objects.filter(job_id=job_id, index=index).values_list("attempts", flat=True).first() or 0

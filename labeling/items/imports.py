@@ -27,7 +27,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from labeling import task_names
 from labeling.items.services import ItemWriter, PendingItem, text_hash
@@ -444,7 +444,7 @@ def _finish(job: ImportJob, report: ImportReport) -> ImportJob:
     job.finished_at = timezone.now()
     job.staged_files = []
     job.save()
-    audit_record(actor=job.created_by, organization=job.project.organization, action="import.completed",
+    audit_record(actor=job.created_by, organization=job.project.organization, action=AuditEvent.Action.IMPORT_COMPLETED,
                  target=job, metadata={"project": job.project_id, **report.counts})
     labelled = HumanLabel.objects.filter(item__import_job=job, source=HumanLabel.Source.IMPORT).count()
     if labelled:
@@ -495,7 +495,7 @@ def _import_enqueue(*, project: Project, files: list[UploadFile], text_mode: str
                 staged.append({"path": path, "name": upload.name, "size": upload.size})
             job.staged_files = staged
             job.save(update_fields=["staged_files"])
-            audit_record(actor=uploaded_by, organization=project.organization, action="import.queued", target=job,
+            audit_record(actor=uploaded_by, organization=project.organization, action=AuditEvent.Action.IMPORT_QUEUED, target=job,
                          metadata={"project": project.pk, "files": len(files), "items": inspection.items,
                                    "bytes": inspection.bytes})
             transaction.on_commit(lambda: current_app.send_task(task_names.IMPORT_RUN, args=[job.pk]))
@@ -553,6 +553,6 @@ def import_job_fail(*, import_job_id: int, error: BaseException) -> None:
         job.finished_at = timezone.now()
         job.staged_files = []
         job.save(update_fields=["status", "error", "finished_at", "staged_files"])
-        audit_record(actor=job.created_by, organization=job.project.organization, action="import.failed",
+        audit_record(actor=job.created_by, organization=job.project.organization, action=AuditEvent.Action.IMPORT_FAILED,
                      target=job, metadata={"project": job.project_id, "error": message})
         transaction.on_commit(lambda: stored_files_delete(names=staged))
