@@ -16,7 +16,8 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, BinaryIO, cast
 
 from celery import current_app
 from django.conf import settings
@@ -220,7 +221,7 @@ class RecordStream:
                 file_name=row["original_name"],
                 split=item_split(item_id=row["id"], seed=seed, ratios=ratios),
                 text=None if image else row["text"],
-                open_bytes=(lambda name=name: default_storage.open(name, "rb")) if image and name else None,
+                open_bytes=partial(_stored_open, name) if image and name else None,
                 mime_type=row["mime_type"],
                 width=row["width"],
                 height=row["height"],
@@ -231,6 +232,10 @@ class RecordStream:
                 reviewer=row["reviewer"] if row["final_source"] == Item.FinalSource.REVIEW else None,
                 state=row["state"],
             )
+
+
+def _stored_open(name: str) -> BinaryIO:
+    return cast(BinaryIO, default_storage.open(name, "rb"))
 
 
 def _claim(export_id: int) -> Export | None:
@@ -369,11 +374,9 @@ def exports_expire(*, now=None, limit: int | None = None) -> int:
     Run it periodically (the ``exports.tasks.exports_expire`` task); every create also sweeps a few.
     """
     now = now or timezone.now()
-    due = (Export.objects.filter(status__in=(Export.Status.SUCCEEDED, Export.Status.FAILED), expires_at__lte=now)
-           .order_by("expires_at").values_list("id", "file"))
-    if limit is not None:
-        due = due[:limit]
-    due = list(due)
+    finished = (Export.objects.filter(status__in=(Export.Status.SUCCEEDED, Export.Status.FAILED), expires_at__lte=now)
+                .order_by("expires_at").values_list("id", "file"))
+    due = list(finished[:limit] if limit is not None else finished)
     if not due:
         return 0
     expired = Export.objects.filter(id__in=[pk for pk, _ in due],

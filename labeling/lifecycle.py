@@ -19,9 +19,10 @@ name, so this module imports nothing above the models.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from celery import current_app
 from django.db import connection, transaction
@@ -95,7 +96,7 @@ FULL_UPDATE = PREDICTION_ONLY + (("state", "varchar"), ("queue_reason", "varchar
 ITEMS_SET_BATCH = 1000
 
 
-def _in_review(row: dict) -> bool:
+def _in_review(row: Mapping[str, Any]) -> bool:
     return row["review_count"] > 0 or row["queue_reason"] == QueueReason.ADJUDICATION
 
 

@@ -73,17 +73,17 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
     paths = [c.path for c in schema_categories(schema=schema)]
     if candidates is None:
         candidates = Item.objects.filter(project=project, state__in=WAITING)
-    candidates = list(candidates.filter(prediction__schema=schema).order_by().values_list("id", flat=True))
+    ids: list[int] = list(candidates.filter(prediction__schema=schema).order_by().values_list("id", flat=True))
     if exclude_ids:
-        candidates = [i for i in candidates if i not in exclude_ids]
-    total = len(candidates)
+        ids = [i for i in ids if i not in exclude_ids]
+    total = len(ids)
     limit = settings.ACTIVE_LEARNING_POOL_MAX
     if total > limit:
-        candidates = random.Random(seed).sample(candidates, limit)
-    if not candidates:
+        ids = random.Random(seed).sample(ids, limit)
+    if not ids:
         raise DomainError(NO_POOL)
-    rows = dict(Item.objects.filter(pk__in=candidates).values_list("id", "prediction__probabilities"))
-    item_ids = sorted(i for i in candidates if rows.get(i) and len(rows[i]) == len(paths))
+    rows = dict(Item.objects.filter(pk__in=ids).values_list("id", "prediction__probabilities"))
+    item_ids = sorted(i for i in ids if rows.get(i) and len(rows[i]) == len(paths))
     if not item_ids:
         raise DomainError(NO_POOL)
     probs = np.array([rows[i] for i in item_ids], dtype=np.float64)

@@ -8,7 +8,7 @@ counts once: ``JobChunk.done`` flips inside the same transaction as the writes.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from celery import current_app
@@ -174,7 +174,7 @@ def chunk_run(*, job_id: int, index: int) -> None:
 
 @transaction.atomic
 def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel], scored: list[Scored],
-                      gone: list[int] = (), chunk: JobChunk | None = None) -> None:
+                      gone: Sequence[int] = (), chunk: JobChunk | None = None) -> None:
     """One transaction: upsert predictions and embeddings, record failures, move items to their
     state under the review policy (never touching a label a person decided), count progress once."""
     good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]

@@ -17,8 +17,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from functools import cached_property
-from typing import BinaryIO
+from functools import cached_property, partial
+from typing import Any, BinaryIO, cast
 
 from celery import current_app
 from django.conf import settings
@@ -72,7 +72,7 @@ class UploadFile:
             yield self.stream
         else:
             with default_storage.open(self.path, "rb") as stored:
-                yield stored
+                yield cast(BinaryIO, stored)
 
 
 class Member:
@@ -133,7 +133,7 @@ def _members(upload: UploadFile, *, limits: UploadLimits) -> Iterator[Iterator[M
             def entries() -> Iterator[Member]:
                 for info in zip_entries(archive):
                     yield Member(name=entry_name(info), archive=upload.name, size=info.file_size,
-                                 opener=lambda info=info: archive.open(info), max_bytes=limits.max_file_bytes)
+                                 opener=partial(archive.open, info), max_bytes=limits.max_file_bytes)
 
             yield entries()
 
@@ -328,7 +328,7 @@ class Importer:
                     self._reject(member, exc.reason, row.line)
                     continue
                 content_hash, size = text_hash(row.text)
-                metadata = {}
+                metadata: dict[str, Any] = {}
                 if row.line is not None:
                     metadata["line"] = row.line
                 if row.extras:
@@ -419,7 +419,7 @@ def _spool(source: BinaryIO, *, limit: int) -> tuple[BinaryIO, str, int]:
         target.close()
         raise
     target.seek(0)
-    return target, digest.hexdigest(), size
+    return cast(BinaryIO, target), digest.hexdigest(), size
 
 
 def _run_import(*, job: ImportJob, files: list[UploadFile], limits: UploadLimits, uncommitted: list[str],
