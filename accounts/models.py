@@ -42,7 +42,16 @@ class User(AbstractUser):
 class Organization(models.Model):
     """A workspace: every project, file and job belongs to exactly one."""
 
+    class Plan(models.TextChoices):
+        """What the organization pays for; the limits of each are ``accounts.plans.PLAN_LIMITS``."""
+
+        FREE = "free", "Free"
+        PRO = "pro", "Pro"
+        TEAM = "team", "Team"
+        ENTERPRISE = "enterprise", "Enterprise"
+
     name = models.CharField(max_length=200)
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     is_personal = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -84,24 +93,34 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         """What an event records. Every writer names its action here (``audit_record(action=...)``)."""
 
+        BILLING_CHECKOUT_STARTED = "billing.checkout_started", "Billing checkout started"
+        BILLING_PAYMENT_FAILED = "billing.payment_failed", "Billing payment failed"
+        CREDITS_ADJUSTMENT = "credits.adjustment", "Credits adjustment"
+        CREDITS_GRANT = "credits.grant", "Credits grant"
+        CREDITS_PURCHASE = "credits.purchase", "Credits purchase"
+        CREDITS_REFUND = "credits.refund", "Credits refund"
         EXPORT_COMPLETED = "export.completed", "Export completed"
         EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
         EXPORT_FAILED = "export.failed", "Export failed"
         EXPORT_QUEUED = "export.queued", "Export queued"
+        EXPORT_TEMPLATE_CREATED = "export_template.created", "Export template created"
+        EXPORT_TEMPLATE_DELETED = "export_template.deleted", "Export template deleted"
+        EXPORT_TEMPLATE_UPDATED = "export_template.updated", "Export template updated"
         IMPORT_COMPLETED = "import.completed", "Import completed"
         IMPORT_FAILED = "import.failed", "Import failed"
         IMPORT_QUEUED = "import.queued", "Import queued"
         ITEM_DELETED = "item.deleted", "Item deleted"
         JOB_CANCELLED = "job.cancelled", "Job cancelled"
         JOB_CREATED = "job.created", "Job created"
-        LABEL_ISSUES_FLAGGED = "label_issues.flagged", "Label issues flagged"
         LABEL_ISSUE_KEPT = "label_issue.kept", "Label issue kept"
         LABEL_ISSUE_RELABELLED = "label_issue.relabelled", "Label issue relabelled"
+        LABEL_ISSUES_FLAGGED = "label_issues.flagged", "Label issues flagged"
         LABEL_SCHEMA_VERSION_CREATED = "label_schema.version_created", "Label schema version created"
         MEMBER_ADDED = "member.added", "Member added"
         MEMBER_REMOVED = "member.removed", "Member removed"
         MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
         ORGANIZATION_CREATED = "organization.created", "Organization created"
+        ORGANIZATION_PLAN_CHANGED = "organization.plan_changed", "Organization plan changed"
         PROJECT_ASSIGNMENT_REMOVED = "project.assignment_removed", "Project assignment removed"
         PROJECT_CREATED = "project.created", "Project created"
         PROJECT_DELETED = "project.deleted", "Project deleted"

@@ -15,6 +15,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import AuditEvent, Membership, Organization, Role, User
+from accounts.plans import limit_check
 from modelship.exceptions import DomainError, NotFound
 
 EMAIL_TAKEN = "A user with this email already exists."
@@ -203,12 +204,27 @@ def organization_create(*, name: str, created_by: User) -> Organization:
 
 
 @transaction.atomic
+def organization_plan_change(*, organization: Organization, plan: str, reason: str, actor: User | None = None) -> bool:
+    """Move the organization to ``plan`` (billing calls this as Stripe reports payments); audited.
+    False when it already was on that plan."""
+    previous = Organization.objects.select_for_update().values_list("plan", flat=True).get(pk=organization.pk)
+    organization.plan = plan
+    if previous == plan:
+        return False
+    Organization.objects.filter(pk=organization.pk).update(plan=plan)
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.ORGANIZATION_PLAN_CHANGED, target=organization,
+                 metadata={"from": previous, "to": plan, "reason": reason})
+    return True
+
+
+@transaction.atomic
 def member_add(*, organization: Organization, email: str, role: str, actor: User) -> Membership:
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         raise DomainError(NO_SUCH_USER, field="email")
     if Membership.objects.filter(organization=organization, user=user).exists():
         raise DomainError(ALREADY_MEMBER, field="email")
+    limit_check(organization=organization, what="members", existing=Membership.objects.filter(organization=organization))
     membership = Membership.objects.create(organization=organization, user=user, role=role)
     audit_record(actor=actor, organization=organization, action=AuditEvent.Action.MEMBER_ADDED,
                  target=membership, metadata={"user": user.email, "role": role})

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import page_urlpatterns as account_page_urlpatterns
+from billing.urls import page_urlpatterns as billing_pages
 from modelship.api import HealthView
 from review.urls import page_urlpatterns
 
@@ -13,6 +14,7 @@ api_patterns = [
     path("", include("labeling.urls")),
     path("", include("review.urls")),
     path("", include("exports.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
@@ -22,4 +24,5 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     *account_page_urlpatterns,
     *page_urlpatterns,
+    *billing_pages,
 ]

@@ -120,7 +120,7 @@ class ClassifyTextBatchView(ProjectScopedView):
     project_roles = UPLOADERS
 
     @extend_schema(request=TextBatchSerializer, responses={202: BatchJobSerializer,
-                                                           **_errors(400, 401, 403, 404, 413)})
+                                                           **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         _check_batch(len(request.data.get("texts") or []) if isinstance(request.data.get("texts"), list) else 0)
         data = TextBatchSerializer(data=request.data)
@@ -143,7 +143,7 @@ class ClassifyImageBatchView(ProjectScopedView):
     project_roles = UPLOADERS
 
     @extend_schema(request={"multipart/form-data": ImageBatchSerializer},
-                   responses={202: BatchJobSerializer, **_errors(400, 401, 403, 404, 413)})
+                   responses={202: BatchJobSerializer, **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         _check_batch(len(request.FILES.getlist("files")))
         data = ImageBatchSerializer(data=request.data)
@@ -162,7 +162,7 @@ class ProjectClassifyView(ProjectScopedView):
     project_roles = UPLOADERS
     parser_classes = [JSONParser]
 
-    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 402, 403, 404)})
     def post(self, request, project_id: int):
         data = ProjectClassifySerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from accounts.services import audit_record
+from billing import services as billing
 from labeling import task_names
 from labeling.engine import MODELS, LabelSetError, ModelSpec, ModelUnavailableError, UnknownModelError, model_spec
 from labeling.engine.precision import audit_top_up
@@ -119,6 +120,8 @@ def job_create(*, project: Project, created_by: User | None, model_name: str | N
     size = _chunk_size(chunk_size)
     job = Job.objects.create(project=project, kind=kind, model_name=name, schema=schema, total=len(ids),
                              chunk_size=size, created_by=created_by)
+    # Its cost is held before any work; a 402 (credits missing) rolls the whole job back.
+    billing.job_hold(project=project, job_id=job.pk, model_name=name, items=len(ids), actor=created_by)
     JobChunk.objects.bulk_create(
         [JobChunk(job=job, index=i, item_ids=ids[start:start + size]) for i, start in enumerate(range(0, len(ids), size))],
         batch_size=1000,
@@ -144,6 +147,7 @@ def job_cancel(*, job: Job, actor: User) -> Job:
     job.refresh_from_db()
     if not updated:
         raise DomainError(JOB_ALREADY_FINISHED.format(status=job.status), status_code=409)
+    billing.job_release(organization_id=job.project.organization_id, job_id=job.pk, reason="cancelled")
     audit_record(actor=actor, organization=job.project.organization, action=AuditEvent.Action.JOB_CANCELLED, target=job)
     return job
 
@@ -213,6 +217,9 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
             return  # another delivery of this chunk already counted it
     Job.objects.filter(pk=job.pk).update(done=F("done") + len(good), failed=F("failed") + failed)
     job_finish_if_complete(job_id=job.pk)
+    if chunk is not None:  # last: the organization's credit row stays locked until this commits
+        billing.chunk_settle(organization_id=job.project.organization_id, project_id=job.project_id, job_id=job.pk,
+                             model_name=job.model_name, used_items=len(good), failed_items=failed)
 
 def job_finish_if_complete(*, job_id: int) -> bool:
     """Mark the job succeeded once every item is counted; exactly one caller wins."""
@@ -222,14 +229,19 @@ def job_finish_if_complete(*, job_id: int) -> bool:
     return bool(finished)
 
 
+@transaction.atomic
 def job_fail(*, job_id: int, error: BaseException, attempts: int = 1) -> None:
     """A chunk met an error that is not one item's fault: the job fails with the reason. A refusal
     (``EXPECTED_ERRORS``: the model's labels don't fit the schema, the model cannot load) as written;
-    anything else (database, memory) once the chunk has had its last attempt, named with its type."""
+    anything else (database, memory) once the chunk has had its last attempt, named with its type.
+    What the job held in credits and did not use is released."""
     if isinstance(error, EXPECTED_ERRORS):
         message = str(error) or type(error).__name__
     else:
         message = JOB_STOPPED.format(attempts=attempts, error=f"{type(error).__name__}: {error}"[:500])
-    Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+    failed = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
         status=Job.Status.FAILED, error=message[:2000], finished_at=timezone.now()
     )
+    if failed:
+        organization_id = Job.objects.filter(pk=job_id).values_list("project__organization_id", flat=True).get()
+        billing.job_release(organization_id=organization_id, job_id=job_id, reason="failed")
