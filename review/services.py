@@ -130,8 +130,7 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
                       .values_list("pk", flat=True)[:remaining])
         reasons.update(dict.fromkeys(queued, name))
 
-    leased = [pk for pk, _ in own] + audit + queued
-    lifecycle.items_leased(item_ids=leased, user=user, expires_at=expires)
+    lifecycle.items_leased(item_ids=audit + queued, renew_ids=[pk for pk, _ in own], user=user, expires_at=expires)
     fresh = list(queued)
     for pk in gold:
         fresh.insert(_rng.randrange(len(fresh) + 1), pk)
