@@ -109,6 +109,9 @@ class AuditEvent(models.Model):
         IMPORT_COMPLETED = "import.completed", "Import completed"
         IMPORT_FAILED = "import.failed", "Import failed"
         IMPORT_QUEUED = "import.queued", "Import queued"
+        INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+        INVITATION_CREATED = "invitation.created", "Invitation created"
+        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
         ITEM_DELETED = "item.deleted", "Item deleted"
         JOB_CANCELLED = "job.cancelled", "Job cancelled"
         JOB_CREATED = "job.created", "Job created"
@@ -177,3 +180,43 @@ def _audit_save_once(self, *args, **kwargs):
 
 AuditEvent.save = _audit_save_once
 AuditEvent.delete = _refuse_change
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization with a role, sent by email as a single-use link.
+
+    Only a hash of the link's token is stored; the token itself exists in the email alone.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} as {self.role}"
+
+    def status_at(self, now) -> str:
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.PENDING

@@ -29,7 +29,7 @@ from labeling.inference.selectors import job_get_for_user
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
 from projects.permissions import ANY_PROJECT_ROLE, MANAGERS
-from projects.scoping import ProjectScopedView
+from projects.scoping import ProjectScopedListView, ProjectScopedView
 from projects.selectors import project_get_for_user
 
 CREATED = {
@@ -101,6 +101,18 @@ class ProjectExportCreateView(ProjectScopedView):
         export, created = services.export_create(project=project, created_by=request.user, format_name=format_name,
                                                  options=options)
         return _created(export, created)
+
+
+class ProjectExportListView(ProjectScopedListView):
+    """A project's exports, newest first, each with its status, size and (when finished) download link."""
+
+    serializer_class = ExportSerializer
+
+    @extend_schema(responses={200: ExportSerializer(many=True), **_errors(401, 404)})
+    def get(self, request, project_id: int):
+        project = self.get_project()
+        page = self.paginate_queryset(selectors.exports_for(project=project))
+        return self.get_paginated_response(ExportSerializer(page, many=True).data)
 
 
 class ExportDetailView(APIView):

@@ -178,7 +178,7 @@ UPLOAD_ZIP_RATIO_MIN_BYTES = env.int("UPLOAD_ZIP_RATIO_MIN_BYTES", default=_MiB)
 UPLOAD_REPORT_MAX_ROWS = env.int("UPLOAD_REPORT_MAX_ROWS", default=1000)  # per list in an import report
 IMPORT_ASYNC_ITEMS = env.int("IMPORT_ASYNC_ITEMS", default=500)  # above this many items an import runs on a worker
 IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=50 * _MiB)  # ... or above this many bytes
-IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=1000)  # rows per insert
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)  # rows per insert
 
 # --- Task failures (modelship.failures) ----------------------------------------------------------
 # An unexpected error in a task (database, memory, a bug) is retried with exponential backoff until the
@@ -208,6 +208,7 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default=(
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ModelShip <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a reset link stays valid
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=7 * 24)  # hours an invitation link stays valid
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -258,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "projects.models.Project.Status",
         "ImportJobStatusEnum": "labeling.models.ImportJob.Status",
         "ItemKindEnum": "labeling.models.Item.Kind",
+        "ItemStateEnum": "labeling.models.Item.State",
     },
 }
 

@@ -22,27 +22,41 @@ NO_SCHEMA = "This project has no label schema yet."
 SCHEMA_VERSION_NOT_FOUND = "This project has no label schema version {version}."
 
 
+def caller_role_annotations(*, user, project: str = "pk", organization: str = "organization_id") -> dict:
+    """What the access rule reads, as annotations (``member_role``, ``assigned_role``) on a queryset of
+    projects, or of rows that point at one (``project="project_id"``, ``organization="project__organization_id"``),
+    so a row and the caller's role on its project come in one query. ``member_role`` is None outside the
+    caller's organizations: filter on it."""
+    member_role = Membership.objects.filter(organization=OuterRef(organization), user=user).values("role")[:1]
+    assigned_role = ProjectAssignment.objects.filter(project=OuterRef(project), user=user).values("role")[:1]
+    return {"member_role": Subquery(member_role), "assigned_role": Subquery(assigned_role)}
+
+
+def caller_role_require(project: Project, *, member_role: str, assigned_role: str | None,
+                        require: Iterable[str] = ANY_PROJECT_ROLE) -> Project:
+    """The rest of the rule, on what ``caller_role_annotations`` read: set ``project.caller_role`` (admins
+    manage every project, else the assignment, else the organization role carries over) and raise 403
+    unless it is one of ``require``."""
+    project.caller_role = effective_project_role(organization_role=member_role, assigned_role=assigned_role)
+    require_project_role(project=project, roles=require)
+    return project
+
+
 def _with_caller_role(projects: QuerySet[Project], user, *, counts: bool = True) -> QuerySet[Project]:
     """Only the projects the caller can see, each with their roles, schema version and (``counts``) item
     count. Counting a big project's items costs tens of milliseconds: lookups that only check access skip it."""
-    member_role = Membership.objects.filter(organization=OuterRef("organization_id"), user=user).values("role")[:1]
-    assigned_role = ProjectAssignment.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     version = LabelSchema.objects.filter(project=OuterRef("pk")).order_by("-version").values("version")[:1]
     # The items through the reverse relation of labeling's Item.project: projects imports nothing above it.
     items = (ITEMS.related_model.objects.filter(project=OuterRef("pk")).order_by().values("project")
              .annotate(n=Count("id")).values("n"))
-    annotations = {"member_role": Subquery(member_role), "assigned_role": Subquery(assigned_role),
-                   "schema_version": Subquery(version)}
+    annotations = {**caller_role_annotations(user=user), "schema_version": Subquery(version)}
     if counts:
         annotations["item_count"] = Coalesce(Subquery(items), 0)
     return projects.annotate(**annotations).filter(member_role__isnull=False)
 
 
 def _set_caller_role(project: Project) -> Project:
-    project.caller_role = effective_project_role(
-        organization_role=project.member_role, assigned_role=project.assigned_role
-    )
-    return project
+    return caller_role_require(project, member_role=project.member_role, assigned_role=project.assigned_role)
 
 
 def projects_for(
@@ -79,9 +93,8 @@ def project_get_for_user(*, user, project_id, require: Iterable[str] = ANY_PROJE
     )
     if project is None:
         raise NotFound(PROJECT_NOT_FOUND)
-    project = _set_caller_role(project)
-    require_project_role(project=project, roles=require)
-    return project
+    return caller_role_require(project, member_role=project.member_role, assigned_role=project.assigned_role,
+                               require=require)
 
 
 def schema_current(*, project: Project) -> LabelSchema | None:

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import active_membership
 from labeling.engine import list_models
 from labeling.inference import classify as classify_service
 from labeling.inference import selectors
@@ -19,6 +20,7 @@ from labeling.inference.serializers import (
     ClassifyResultSerializer,
     ClassifyTextSerializer,
     ImageBatchSerializer,
+    JobFilterSerializer,
     JobSerializer,
     ModelSerializer,
     PredictionSerializer,
@@ -34,7 +36,7 @@ from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
 from modelship.throttles import IPRateThrottle
 from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS
-from projects.scoping import ProjectScopedView
+from projects.scoping import ProjectScopedListView, ProjectScopedView
 
 
 def _check_text(text: str, limit: int) -> None:
@@ -109,6 +111,15 @@ class ClassifyTextQuickView(APIView):
         return Response(QuickResultSerializer(result).data)
 
 
+def _batch_project(request, view, project_id: int | None, *, kind: str):
+    """The named project (checked like any), or the caller's scratch project for ``kind``."""
+    if project_id is not None:
+        return view.get_project(project_id)
+    project = classify_service.quick_project_get_or_create(user=request.user, membership=active_membership(request),
+                                                           kind=kind)
+    return view.get_project(project.pk)
+
+
 def _batch_response(imported, job) -> Response:
     body = {"job": JobSerializer(job).data, "imported": ImportJobSerializer(imported).data}
     return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -129,7 +140,7 @@ class ClassifyTextBatchView(ProjectScopedView):
         for index, text in enumerate(v["texts"]):
             if not text.strip():
                 raise DomainError(f"Text {index} is empty.", field="texts")
-        project = self.get_project(v["project"])
+        project = _batch_project(request, self, v.get("project"), kind="text")
         imported, job = classify_service.batch_classify(
             project=project, files=[classify_service.texts_as_upload(v["texts"])], uploaded_by=request.user,
             model_name=v.get("model"), kind="text")
@@ -149,7 +160,7 @@ class ClassifyImageBatchView(ProjectScopedView):
         data = ImageBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = self.get_project(v["project"])
+        project = _batch_project(request, self, v.get("project"), kind="image")
         imported, job = classify_service.batch_classify(
             project=project, files=[UploadFile.from_upload(f) for f in v["files"]], uploaded_by=request.user,
             model_name=v.get("model"), kind="image")
@@ -170,6 +181,24 @@ class ProjectClassifyView(ProjectScopedView):
         job = job_create(project=project, created_by=request.user, model_name=data.validated_data.get("model"),
                          item_ids=data.validated_data.get("item_ids"))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JobListView(ProjectScopedListView):
+    """Jobs in the projects you can see, newest first; filter by project, status and kind."""
+
+    serializer_class = JobSerializer
+
+    @extend_schema(parameters=[JobFilterSerializer], responses={200: JobSerializer(many=True),
+                                                                **_errors(400, 401, 404)})
+    def get(self, request):
+        filters = JobFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        project = self.get_project(f["project"]) if "project" in f else None
+        jobs = selectors.jobs_visible_to(user=request.user, project=project, status=f.get("status"),
+                                         kind=f.get("kind"))
+        page = self.paginate_queryset(jobs)
+        return self.get_paginated_response(JobSerializer(page, many=True).data)
 
 
 class JobDetailView(APIView):

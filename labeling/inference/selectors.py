@@ -13,18 +13,22 @@ from labeling.models import Job, JobChunk, Prediction
 from modelship.exceptions import NotFound
 from projects.models import Project
 from projects.permissions import ANY_PROJECT_ROLE
-from projects.selectors import project_get_for_user
+from projects.selectors import caller_role_annotations, caller_role_require
 
 JOB_NOT_FOUND = "Job not found."
 
 
 def job_get_for_user(*, user: User, job_id: int, require: Iterable[str] = ANY_PROJECT_ROLE) -> Job:
-    """A job of a project in one of the caller's organizations (404 otherwise, never a leak), its project
-    read through the one access rule (``require``: the roles allowed, else 403)."""
-    job = Job.objects.filter(pk=job_id, project__organization_id__in=organization_ids(user)).first()
+    """A job of a project in one of the caller's organizations, with the caller's role on its project
+    (``project.caller_role``) under the one access rule, in one query: the job page is polled. 404
+    otherwise (never a leak); 403 when the role is not one of ``require``."""
+    job = (Job.objects.select_related("project", "project__organization")
+           .annotate(**caller_role_annotations(user=user, project="project_id",
+                                               organization="project__organization_id"))
+           .filter(pk=job_id, member_role__isnull=False).first())
     if job is None:
         raise NotFound(JOB_NOT_FOUND)
-    job.project = project_get_for_user(user=user, project_id=job.project_id, require=require)
+    caller_role_require(job.project, member_role=job.member_role, assigned_role=job.assigned_role, require=require)
     return job
 
 
@@ -51,3 +55,17 @@ def jobs_for(*, project: Project) -> QuerySet[Job]:
 def chunk_attempts(*, job_id: int, index: int) -> int:
     """How many times a job's chunk has been started (0 when it is gone)."""
     return JobChunk.objects.filter(job_id=job_id, index=index).values_list("attempts", flat=True).first() or 0
+
+
+def jobs_visible_to(*, user: User, project: Project | None = None, status: str | None = None,
+                    kind: str | None = None) -> QuerySet[Job]:
+    """The jobs of every project in the caller's organizations (or of one project), newest first,
+    with their project; a page costs one query."""
+    jobs = Job.objects.select_related("project")
+    jobs = jobs.filter(project=project) if project is not None else \
+        jobs.filter(project__organization_id__in=organization_ids(user))
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return jobs.order_by("-created_at", "-id")
