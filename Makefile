@@ -35,6 +35,8 @@ test: install
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

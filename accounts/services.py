@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -52,7 +53,7 @@ def audit_record(
     *,
     actor: User | None,
     organization: Organization | None,
-    action: str,
+    action: AuditEvent.Action,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",
@@ -70,6 +71,22 @@ def audit_record(
         target_id=str(target_id),
         metadata=metadata or {},
     )
+
+
+def audit_record_many(
+    *,
+    actor: User | None,
+    organization_id: int | None,
+    action: AuditEvent.Action,
+    events: Sequence[tuple[models.Model, dict[str, Any]]],
+) -> list[AuditEvent]:
+    """Append one event per (target, metadata), all by one actor with one action, in one INSERT."""
+    actor = actor if actor is not None and actor.is_authenticated else None
+    return AuditEvent.objects.bulk_create([
+        AuditEvent(actor=actor, organization_id=organization_id, action=action, target_type=target._meta.label_lower,
+                   target_id=str(target.pk), metadata=metadata)
+        for target, metadata in events
+    ])
 
 
 def _validate_password(password: str, user: User | None = None, *, field: str = "password") -> None:
@@ -95,13 +112,13 @@ def user_register(*, email: str, password: str, full_name: str = "", personal_or
     except IntegrityError as exc:  # a concurrent registration won the race
         raise DomainError(EMAIL_TAKEN, field="email") from exc
     if not personal_organization:
-        audit_record(actor=user, organization=None, action="user.registered", target=user)
+        audit_record(actor=user, organization=None, action=AuditEvent.Action.USER_REGISTERED, target=user)
         return user
     organization = Organization.objects.create(
         name=f"{full_name or email.split('@')[0]}'s workspace", is_personal=True, created_by=user
     )
     Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
-    audit_record(actor=user, organization=organization, action="user.registered", target=user)
+    audit_record(actor=user, organization=organization, action=AuditEvent.Action.USER_REGISTERED, target=user)
     return user
 
 
@@ -123,7 +140,7 @@ def user_update_profile(*, user: User, full_name: str | None = None, email: str 
         for membership in user.memberships.select_related("organization"):
             audit_record(
                 actor=user, organization=membership.organization,
-                action="user.profile_updated", target=user, metadata={"fields": sorted(changed)},
+                action=AuditEvent.Action.USER_PROFILE_UPDATED, target=user, metadata={"fields": sorted(changed)},
             )
     return user
 
@@ -135,7 +152,7 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    audit_record(actor=user, organization=None, action="user.password_changed", target=user)
+    audit_record(actor=user, organization=None, action=AuditEvent.Action.USER_PASSWORD_CHANGED, target=user)
 
 
 def user_sessions_revoke(*, user: User) -> int:
@@ -162,7 +179,7 @@ def password_reset_request(*, email: str, site_url: str) -> None:
     link = site_url.rstrip("/") + RESET_CONFIRM_PATH.format(uid=uid, token=token)
     body = RESET_MAIL_BODY.format(email=user.email, link=link, minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
     send_mail(RESET_MAIL_SUBJECT, body, None, [user.email])
-    audit_record(actor=None, organization=None, action="user.password_reset_requested", target=user)
+    audit_record(actor=None, organization=None, action=AuditEvent.Action.USER_PASSWORD_RESET_REQUESTED, target=user)
 
 
 def password_reset_user(*, uid: str, token: str) -> User:
@@ -189,7 +206,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoked = user_sessions_revoke(user=user)
-    audit_record(actor=user, organization=None, action="user.password_reset", target=user,
+    audit_record(actor=user, organization=None, action=AuditEvent.Action.USER_PASSWORD_RESET, target=user,
                  metadata={"sessions_revoked": revoked})
     return user
 
@@ -198,7 +215,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 def organization_create(*, name: str, created_by: User) -> Organization:
     organization = Organization.objects.create(name=name, created_by=created_by)
     Membership.objects.create(user=created_by, organization=organization, role=Role.ADMIN)
-    audit_record(actor=created_by, organization=organization, action="organization.created",
+    audit_record(actor=created_by, organization=organization, action=AuditEvent.Action.ORGANIZATION_CREATED,
                  target=organization, metadata={"name": name})
     return organization
 
@@ -212,7 +229,7 @@ def organization_plan_change(*, organization: Organization, plan: str, reason: s
     if previous == plan:
         return False
     Organization.objects.filter(pk=organization.pk).update(plan=plan)
-    audit_record(actor=actor, organization=organization, action="organization.plan_changed", target=organization,
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.ORGANIZATION_PLAN_CHANGED, target=organization,
                  metadata={"from": previous, "to": plan, "reason": reason})
     return True
 
@@ -226,7 +243,7 @@ def member_add(*, organization: Organization, email: str, role: str, actor: User
         raise DomainError(ALREADY_MEMBER, field="email")
     limit_check(organization=organization, what="members", existing=Membership.objects.filter(organization=organization))
     membership = Membership.objects.create(organization=organization, user=user, role=role)
-    audit_record(actor=actor, organization=organization, action="member.added",
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.MEMBER_ADDED,
                  target=membership, metadata={"user": user.email, "role": role})
     return membership
 
@@ -259,7 +276,7 @@ def member_change_role(*, organization: Organization, user_id: int, role: str, a
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(actor=actor, organization=organization, action="member.role_changed",
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.MEMBER_ROLE_CHANGED,
                  target=membership, metadata={"user": membership.user.email, "from": previous, "to": role})
     return membership
 
@@ -269,7 +286,7 @@ def member_remove(*, organization: Organization, user_id: int, actor: User) -> N
     membership = _locked_membership(organization, user_id)
     if _is_last_admin(membership):
         raise DomainError(LAST_ADMIN)
-    audit_record(actor=actor, organization=organization, action="member.removed",
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.MEMBER_REMOVED,
                  target=membership, metadata={"user": membership.user.email, "role": membership.role})
     membership.delete()
 
@@ -291,7 +308,7 @@ def admin_create(*, email: str, password: str, organization_name: str = "") -> U
                 name=organization_name or "ModelShip", created_by=user
             )
             Membership.objects.create(user=user, organization=organization, role=Role.ADMIN)
-        audit_record(actor=user, organization=organization, action="user.admin_created", target=user)
+        audit_record(actor=user, organization=organization, action=AuditEvent.Action.USER_ADMIN_CREATED, target=user)
     return user
 
 
@@ -334,7 +351,7 @@ def invitation_create(*, organization: Organization, email: str, role: str, acto
         organization=organization, email=email, role=role, token_hash=_token_hash(token), invited_by=actor,
         expires_at=now + timedelta(hours=settings.INVITATION_TTL_HOURS),
     )
-    audit_record(actor=actor, organization=organization, action="invitation.created", target=invitation,
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.INVITATION_CREATED, target=invitation,
                  metadata={"email": email, "role": role})
     link = site_url.rstrip("/") + INVITATION_PATH.format(token=token)
     body = INVITATION_BODY.format(inviter=actor.full_name or actor.email, organization=organization.name,
@@ -355,7 +372,7 @@ def invitation_revoke(*, organization: Organization, invitation_id: int, actor: 
     _check_open(invitation)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, organization=organization, action="invitation.revoked", target=invitation,
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.INVITATION_REVOKED, target=invitation,
                  metadata={"email": invitation.email})
     return invitation
 
@@ -401,7 +418,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit_record(actor=user, organization=organization, action="invitation.accepted", target=invitation,
+    audit_record(actor=user, organization=organization, action=AuditEvent.Action.INVITATION_ACCEPTED, target=invitation,
                  metadata={"email": user.email, "role": invitation.role})
     return membership
 

@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 from analytics import selectors
 from analytics.serializers import AnalyticsSerializer, CalibrationReportSerializer, CostSavingsSerializer
 from modelship.openapi import error_responses as _errors
-from projects.permissions import PROJECT_REVIEWERS, project_for_request
-from review.selectors import review_project_for_request
+from projects.permissions import PROJECT_REVIEWERS
+from projects.scoping import ProjectScopedView
 from review.serializers import ProjectQuerySerializer
 
 STAFF_ONLY = "Only staff can see the platform overview."
@@ -46,42 +46,42 @@ class UserDashboardView(APIView):
         return Response(selectors.user_dashboard(user=request.user))
 
 
-class ProjectDashboardView(APIView):
+class ProjectDashboardView(ProjectScopedView):
     @extend_schema(parameters=[DAYS], responses={200: OpenApiTypes.OBJECT, **_errors(401, 404)},
                    description="Everything on the project dashboard: summary (items per state and label, "
                                "auto-accept rate, ETA against the deadline), history per day, throughput, "
                                "model quality (accuracy, per class, confusion matrix, calibration, reliability "
                                "bins), reviewers and cost savings. Every derived figure carries its formula.")
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(selectors.project_dashboard(project=project, days=_days(request)))
 
 
-class ProjectSummaryView(APIView):
+class ProjectSummaryView(ProjectScopedView):
     @extend_schema(responses={200: AnalyticsSerializer, **_errors(401, 404)},
                    description="Item counts per state, per final label and per source, progress against the "
                                "deadline, the auto-accept rate and the ETA at the current pace.")
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(AnalyticsSerializer(selectors.project_summary(project=project)).data)
 
 
-class CostSavingsView(APIView):
+class CostSavingsView(ProjectScopedView):
     @extend_schema(responses={200: CostSavingsSerializer, **_errors(401, 404)},
                    description="Items labelled without a person × seconds per item ÷ 3600 × hourly rate, minus "
                                "items the model scored × compute cost per item; each figure with its formula.")
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(CostSavingsSerializer(selectors.cost_savings(project=project)).data)
 
 
-class QualityMetricsView(APIView):
+class QualityMetricsView(ProjectScopedView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **_errors(401, 404)},
                    description="Model accuracy against people's decisions (overall, per class, confusion matrix "
                                "of the 20 most frequent classes plus '(other)'), calibration (temperature, ECE "
                                "before and after the fit) and the reliability diagram of the audit slice.")
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(selectors.quality_metrics(project=project))
 
 
@@ -95,7 +95,7 @@ class PlatformOverviewView(APIView):
         return Response(selectors.platform_overview())
 
 
-class ReviewStatsView(APIView):
+class ReviewStatsView(ProjectScopedView):
     project_roles = PROJECT_REVIEWERS
 
     @extend_schema(parameters=[ProjectQuerySerializer], responses={200: OpenApiTypes.OBJECT, **_errors(400, 401, 403, 404)},
@@ -106,14 +106,14 @@ class ReviewStatsView(APIView):
     def get(self, request):
         data = ProjectQuerySerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
-        project = review_project_for_request(request, self, data.validated_data["project"])
+        project = self.get_project(data.validated_data["project"])
         return Response(selectors.review_stats(project=project))
 
 
-class ProjectCalibrationView(APIView):
+class ProjectCalibrationView(ProjectScopedView):
     """The project's calibration: temperature, ECE before and after, threshold, stated precision."""
 
     @extend_schema(responses={200: CalibrationReportSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(selectors.calibration_report(project=project))

@@ -4,6 +4,7 @@ of the trigger-kept item counts."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -23,6 +24,7 @@ DECIDED_FIELDS = ("decided_auto", "decided_human", "reviews", "review_seconds")
 
 def _states_now() -> dict[int, dict[str, int]]:
     """Items per state of every project, now (from the item counts on PostgreSQL: no scan of the items)."""
+    rows: Any
     if counters.enabled():
         rows = ItemCount.objects.order_by().values_list("project_id", "state").annotate(n=Sum("n"))
     else:
@@ -48,9 +50,9 @@ def _decided(project_id: int, first: date) -> dict[date, dict]:
                                              undone_at__isnull=True, is_gold=False)
                .annotate(day=TruncDate("created_at")).order_by().values("day")
                .annotate(n=Count("id"), seconds=Sum("seconds_spent")))
-    for row in reviews:
-        per_day.setdefault(row["day"], {})
-        per_day[row["day"]].update(reviews=row["n"], review_seconds=row["seconds"] or 0.0)
+    for review_row in reviews:
+        per_day.setdefault(review_row["day"], {})
+        per_day[review_row["day"]].update(reviews=review_row["n"], review_seconds=review_row["seconds"] or 0.0)
     return per_day
 
 

@@ -27,7 +27,7 @@ from billing.serializers import (
 from billing.views import billing_page_url
 from billing.webhooks import stripe_event_apply
 from modelship.openapi import error_responses
-from projects.permissions import project_for_request
+from projects.scoping import ProjectScopedView
 
 USAGE_OF_OTHERS = "Only organization admins can see another member's usage."
 
@@ -107,7 +107,7 @@ class UsageView(APIView):
         return Response(UsageSerializer(usage).data)
 
 
-class EstimateView(APIView):
+class EstimateView(ProjectScopedView):
     """What auto-labelling `items` items of a project with a model would cost, and the credits missing."""
 
     @extend_schema(parameters=[EstimateQuerySerializer], responses={200: EstimateSerializer, **error_responses(400, 401, 404)})
@@ -115,6 +115,6 @@ class EstimateView(APIView):
         query = EstimateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         v = query.validated_data
-        project = project_for_request(request, self, v["project"])
+        project = self.get_project(v["project"])
         model = v.get("model") or project.default_model
         return Response(EstimateSerializer(services.estimate(project=project, model_name=model, items=v["items"])).data)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from rest_framework import status
 
-from accounts.models import Organization, User
+from accounts.models import AuditEvent, Organization, User
 from accounts.plans import Plan
 from accounts.services import audit_record
 from billing.models import CreditAccount
@@ -119,6 +119,6 @@ def checkout_session_create(*, organization: Organization, actor: User, success_
         cancel_url=cancel_url, **extra,
     )
     with transaction.atomic():
-        audit_record(actor=actor, organization=organization, action="billing.checkout_started",
+        audit_record(actor=actor, organization=organization, action=AuditEvent.Action.BILLING_CHECKOUT_STARTED,
                      target_type="stripe.checkout.session", target_id=session["id"], metadata=metadata)
     return CheckoutSession(id=session["id"], url=session["url"])

@@ -13,6 +13,7 @@ job fails or is cancelled. While billing is off (no Stripe keys) nothing is held
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,7 +21,7 @@ from django.db.models import Q, Subquery, Sum
 from django.utils import timezone
 from rest_framework import status
 
-from accounts.models import Organization, User
+from accounts.models import AuditEvent, Organization, User
 from accounts.plans import PLAN_LIMITS, Plan, limits_enforced
 from accounts.services import audit_record
 from billing.models import CreditAccount, CreditTransaction
@@ -121,7 +122,7 @@ def credits_grant(*, organization: Organization, amount: int, reason: str, actor
         raise DomainError(AMOUNT_NOT_POSITIVE, field="amount")
     row = _post(organization_id=organization.pk, kind=kind, amount=amount, reason=reason, actor=actor,
                 stripe_event_id=stripe_event_id)
-    audit_record(actor=actor, organization=organization, action=f"credits.{kind}", target=row,
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action(f"credits.{kind}"), target=row,
                  metadata={"amount": amount, "reason": reason, "balance": row.balance_after,
                            **({"stripe_event": stripe_event_id} if stripe_event_id else {})})
     return row
@@ -133,7 +134,7 @@ def credits_adjust(*, organization: Organization, amount: int, reason: str, acto
     if amount == 0:
         raise DomainError(ADJUSTMENT_ZERO, field="amount")
     row = _post(organization_id=organization.pk, kind=Kind.ADJUSTMENT, amount=amount, reason=reason, actor=actor)
-    audit_record(actor=actor, organization=organization, action="credits.adjustment", target=row,
+    audit_record(actor=actor, organization=organization, action=AuditEvent.Action.CREDITS_ADJUSTMENT, target=row,
                  metadata={"amount": amount, "reason": reason, "balance": row.balance_after})
     return row
 
@@ -246,7 +247,7 @@ def chunk_settle(*, organization_id: int, project_id: int, job_id: int, model_na
     account, remaining = _account_locked_for_job(organization_id, job_id)
     used = min(used_items * hold.price, remaining)
     unused = min(failed_items * hold.price, remaining - used)
-    common = {"organization_id": organization_id, "actor_id": hold.actor_id, "project_id": project_id,
+    common: dict[str, Any] = {"organization_id": organization_id, "actor_id": hold.actor_id, "project_id": project_id,
               "job_id": job_id, "model_name": model_name}
     entries = []
     if used:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from rest_framework import status
 
-from accounts.models import Organization
+from accounts.models import AuditEvent, Organization
 from accounts.plans import PLAN_LIMITS, Plan
 from accounts.services import audit_record, organization_plan_change
 from billing.models import CreditAccount, CreditTransaction, StripeEvent
@@ -173,7 +173,7 @@ def _invoice_paid(*, organization: Organization, obj: dict, event_id: str) -> st
 def _invoice_failed(*, organization: Organization, obj: dict, event_id: str) -> str:
     changed = organization_plan_change(organization=organization, plan=Plan.FREE,
                                        reason=f"Stripe invoice {obj['id']} payment failed")
-    audit_record(actor=None, organization=organization, action="billing.payment_failed",
+    audit_record(actor=None, organization=organization, action=AuditEvent.Action.BILLING_PAYMENT_FAILED,
                  target_type="stripe.invoice", target_id=obj["id"], metadata={"event": event_id})
     return "plan free (payment failed)" if changed else "payment failed"
 

@@ -10,10 +10,10 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import AuditEvent
 from accounts.services import audit_record
 from exports import selectors, services
 from exports.serializers import (
@@ -28,7 +28,8 @@ from exports.serializers import (
 from labeling.inference.selectors import job_get_for_user
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
-from projects.permissions import ANY_PROJECT_ROLE, MANAGERS, project_for_request
+from projects.permissions import ANY_PROJECT_ROLE, MANAGERS
+from projects.scoping import ProjectScopedListView, ProjectScopedView
 from projects.selectors import project_get_for_user
 
 CREATED = {
@@ -64,12 +65,10 @@ class JobExportCreateView(APIView):
     """Export the items an auto-labeling job predicted (with their final labels) in a format."""
 
     format_name: str | None = None  # set for the format's own path (/api/export/formats/coco/{job_id})
-    project_roles = ANY_PROJECT_ROLE
 
     @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
     def post(self, request, job_id: int):
-        job = job_get_for_user(user=request.user, job_id=job_id)
-        job.project = project_for_request(request, self, job.project_id)
+        job = job_get_for_user(user=request.user, job_id=job_id)  # every project role may export
         data = (ExportOptionsSerializer if self.format_name else ExportCreateSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)
@@ -87,14 +86,14 @@ class JobFormatExportCreateView(JobExportCreateView):
         return super().post(request, job_id)
 
 
-class ProjectExportCreateView(APIView):
+class ProjectExportCreateView(ProjectScopedView):
     """Export a whole project's final labels, filtered and split, in a format."""
 
     project_roles = ANY_PROJECT_ROLE
 
     @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
     def post(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         data = ExportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         options = dict(data.validated_data)
@@ -104,14 +103,14 @@ class ProjectExportCreateView(APIView):
         return _created(export, created)
 
 
-class ProjectExportListView(GenericAPIView):
+class ProjectExportListView(ProjectScopedListView):
     """A project's exports, newest first, each with its status, size and (when finished) download link."""
 
     serializer_class = ExportSerializer
 
     @extend_schema(responses={200: ExportSerializer(many=True), **_errors(401, 404)})
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         page = self.paginate_queryset(selectors.exports_for(project=project))
         return self.get_paginated_response(ExportSerializer(page, many=True).data)
 
@@ -144,7 +143,7 @@ class ExportDownloadView(APIView):
         except (FileNotFoundError, OSError):
             # The file left storage behind ModelShip's back (a bucket lifecycle rule, a manual clean-up).
             raise DomainError(selectors.EXPORT_FILE_GONE, status_code=410, extra={"status": export.status}) from None
-        audit_record(actor=request.user, organization=export.project.organization, action="export.downloaded",
+        audit_record(actor=request.user, organization=export.project.organization, action=AuditEvent.Action.EXPORT_DOWNLOADED,
                      target=export, metadata={"project": export.project_id, "format": export.format})
         name = f"{slugify(export.project.name) or 'project'}-{export.format}-{export.public_id}.zip"
         return FileResponse(stream, as_attachment=True, filename=name, content_type="application/zip")
@@ -153,33 +152,33 @@ class ExportDownloadView(APIView):
 TEMPLATE_ROLES = {"GET": ANY_PROJECT_ROLE, "*": MANAGERS}
 
 
-class ExportTemplateListView(APIView):
+class ExportTemplateListView(ProjectScopedView):
     """A project's export templates (any member reads them; managers save them)."""
 
     project_roles = TEMPLATE_ROLES
 
     @extend_schema(responses={200: ExportTemplateSerializer(many=True), **_errors(401, 403, 404)})
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(ExportTemplateSerializer(selectors.export_templates_for(project=project), many=True).data)
 
     @extend_schema(request=ExportTemplateInSerializer,
                    responses={201: ExportTemplateSerializer, **_errors(400, 401, 403, 404)})
     def post(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         data = ExportTemplateInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         template = services.export_template_create(project=project, created_by=request.user, **data.validated_data)
         return Response(ExportTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
 
-class ExportTemplateDetailView(APIView):
+class ExportTemplateDetailView(ProjectScopedView):
     """One export template: read, change (only the keys given) or delete."""
 
     project_roles = TEMPLATE_ROLES
 
     def _template(self, request, project_id: int, template_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return selectors.export_template_get(project=project, template_id=template_id)
 
     @extend_schema(responses={200: ExportTemplateSerializer, **_errors(401, 403, 404)})

@@ -80,6 +80,11 @@ def export_for_download(*, user: User, filename: str) -> Export:
     return export
 
 
+def export_attempts(*, export_id: int) -> int:
+    """How many times an export has been started (0 when it is gone)."""
+    return Export.objects.filter(pk=export_id).values_list("attempts", flat=True).first() or 0
+
+
 def export_cached(*, project_id: int, request_hash: str) -> Export | None:
     """The export an identical request made, while it is still valid: queued, running, or succeeded
     and not yet expired."""

@@ -16,15 +16,17 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, BinaryIO, cast
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from exports import selectors
 from exports.fields import FIELD_COLUMNS, LABELS_TWICE, export_fields_normalise, export_filters_normalise
@@ -52,6 +54,7 @@ UNKNOWN_SPLIT = "Unknown split '{name}'; the splits are {known}."
 SPLIT_OUT_OF_RANGE = "The {name} ratio must be between 0 and 1; it is {value:g}."
 SPLIT_SUM = "The split ratios must add up to 1; they add up to {total:g}."
 JOB_OF_ANOTHER_PROJECT = "This job belongs to another project."
+EXPORT_RUN_TASK = "exports.tasks.export_run"  # enqueued by name: the task module imports this one
 EXPORT_STOPPED = "The export stopped unexpectedly ({error}); the details are in the worker's log."
 EXPORT_TEMPLATE_NAME_TAKEN = "This project already has an export template named '{name}'."
 
@@ -168,8 +171,6 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
     options = export_options_normalise(options=_options_with_template(project=project, options=options),
                                        class_names=class_names, schema_version=schema.version,
                                        for_job=job is not None, project_type=project.project_type)
-    from exports.tasks import export_run as export_run_task
-
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()  # one create per project at a time
         items = selectors.export_selection(project_id=project.pk, job_id=job.pk if job else None, options=options)
@@ -183,10 +184,10 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
             organization_id=project.organization_id, project=project, job=job, schema=schema, format=format_name,
             options=options, request_hash=request_hash, total=fingerprint["count"], created_by=created_by,
         )
-        audit_record(actor=created_by, organization=project.organization, action="export.queued", target=export,
+        audit_record(actor=created_by, organization=project.organization, action=AuditEvent.Action.EXPORT_QUEUED, target=export,
                      metadata={"project": project.pk, "job": job.pk if job else None, "format": format_name,
                                "items": fingerprint["count"]})
-        transaction.on_commit(lambda: export_run_task.delay(export.pk))
+        transaction.on_commit(lambda: current_app.send_task(EXPORT_RUN_TASK, args=[export.pk]))
     return export, True
 
 
@@ -227,7 +228,7 @@ def export_template_create(*, project: Project, created_by: User, name: str, fie
     _template_name_free(project=project, name=name)
     template = ExportTemplate.objects.create(organization_id=project.organization_id, project=project, name=name,
                                              created_by=created_by, **choice)
-    audit_record(actor=created_by, organization=project.organization, action="export_template.created",
+    audit_record(actor=created_by, organization=project.organization, action=AuditEvent.Action.EXPORT_TEMPLATE_CREATED,
                  target=template, metadata={"project": project.pk, "name": name, **choice})
     return template
 
@@ -246,7 +247,7 @@ def export_template_update(*, template: ExportTemplate, actor: User, data: dict[
     for key, value in choice.items():
         setattr(template, key, value)
     template.save()
-    audit_record(actor=actor, organization=project.organization, action="export_template.updated", target=template,
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.EXPORT_TEMPLATE_UPDATED, target=template,
                  metadata={"project": project.pk, "name": template.name, **choice})
     return template
 
@@ -254,7 +255,7 @@ def export_template_update(*, template: ExportTemplate, actor: User, data: dict[
 @transaction.atomic
 def export_template_delete(*, template: ExportTemplate, actor: User) -> None:
     project = template.project
-    audit_record(actor=actor, organization=project.organization, action="export_template.deleted", target=template,
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.EXPORT_TEMPLATE_DELETED, target=template,
                  metadata={"project": project.pk, "name": template.name})
     template.delete()
 
@@ -341,7 +342,7 @@ class RecordStream:
                 file_name=row["original_name"],
                 split=item_split(item_id=row["id"], seed=seed, ratios=ratios),
                 text=None if image else row["text"],
-                open_bytes=(lambda name=name: default_storage.open(name, "rb")) if image and name else None,
+                open_bytes=partial(_stored_open, name) if image and name else None,
                 mime_type=row["mime_type"],
                 width=row["width"],
                 height=row["height"],
@@ -353,6 +354,10 @@ class RecordStream:
                 state=row["state"],
                 extra=self._extra(row),
             )
+
+
+def _stored_open(name: str) -> BinaryIO:
+    return cast(BinaryIO, default_storage.open(name, "rb"))
 
 
 def _claim(export_id: int) -> Export | None:
@@ -390,7 +395,8 @@ def _storage_name(export: Export) -> str:
 
 def export_run(*, export_id: int) -> Export | None:
     """Write the export's ZIP (on a worker): stream the selected items into the format's writer on
-    local disk, copy the ZIP to storage, record the counts. Safe to run twice; failures are recorded."""
+    local disk, copy the ZIP to storage, record the counts. Safe to run twice. An error propagates: the
+    task (exports.tasks.export_run) retries or records it, in one place."""
     export = _claim(export_id)
     if export is None:
         return None
@@ -400,9 +406,6 @@ def export_run(*, export_id: int) -> Export | None:
     except ExportSuperseded:
         logger.info("export %s: attempt %s superseded by a newer one", export.public_id, attempt)
         return None
-    except Exception as exc:  # a worker shutting down (SystemExit) leaves it running, for the redelivery
-        export_fail(export_id=export.pk, error=exc, attempt=attempt)
-        raise
 
 
 def _write(export: Export, attempt: int) -> Export | None:
@@ -460,7 +463,7 @@ def _finish(export: Export, *, attempt: int, name: str, size: int, total: int, r
         current.finished_at = now
         current.expires_at = now + timedelta(hours=settings.EXPORT_TTL_HOURS)
         current.save()
-        audit_record(actor=current.created_by, organization=export.project.organization, action="export.completed",
+        audit_record(actor=current.created_by, organization=export.project.organization, action=AuditEvent.Action.EXPORT_COMPLETED,
                      target=current, metadata={"project": current.project_id, "format": current.format,
                                                "written": written, "skipped": skipped, "bytes": size})
     return current
@@ -486,7 +489,7 @@ def export_fail(*, export_id: int, error: BaseException, attempt: int | None = N
         export.finished_at = now
         export.expires_at = now + timedelta(hours=settings.EXPORT_TTL_HOURS)
         export.save(update_fields=["status", "error", "finished_at", "expires_at"])
-        audit_record(actor=export.created_by, organization=export.project.organization, action="export.failed",
+        audit_record(actor=export.created_by, organization=export.project.organization, action=AuditEvent.Action.EXPORT_FAILED,
                      target=export, metadata={"project": export.project_id, "error": message})
 
 
@@ -498,11 +501,9 @@ def exports_expire(*, now=None, limit: int | None = None) -> int:
     Run it periodically (the ``exports.tasks.exports_expire`` task); every create also sweeps a few.
     """
     now = now or timezone.now()
-    due = (Export.objects.filter(status__in=(Export.Status.SUCCEEDED, Export.Status.FAILED), expires_at__lte=now)
-           .order_by("expires_at").values_list("id", "file"))
-    if limit is not None:
-        due = due[:limit]
-    due = list(due)
+    finished = (Export.objects.filter(status__in=(Export.Status.SUCCEEDED, Export.Status.FAILED), expires_at__lte=now)
+                .order_by("expires_at").values_list("id", "file"))
+    due = list(finished[:limit] if limit is not None else finished)
     if not due:
         return 0
     expired = Export.objects.filter(id__in=[pk for pk, _ in due],

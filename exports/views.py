@@ -18,7 +18,7 @@ from exports.fields import FILTER_SOURCES, FILTER_STATES, fields_for
 from exports.models import Export
 from exports.serializers import ExportCreateSerializer
 from modelship.exceptions import DomainError
-from projects.permissions import MANAGERS, project_role_for
+from projects.permissions import MANAGERS
 from projects.selectors import schema_current
 from projects.views import form_errors, project_for_page
 
@@ -84,7 +84,7 @@ def exports_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "exports": selectors.exports_for(project=project)[:50], "in_progress": Export.IN_PROGRESS,
         "export_templates": selectors.export_templates_for(project=project), "field_choices": fields_for(
             project.project_type), "filter_states": FILTER_STATES, "filter_sources": FILTER_SOURCES,
-        "can_save_template": project_role_for(user=request.user, project=project) in MANAGERS,
+        "can_save_template": project.caller_role in MANAGERS,
     })
 
 
@@ -94,7 +94,7 @@ def _export(request: HttpRequest, project, options: dict, *, template_name: str)
     format_name = options.pop("format")
     try:
         if template_name.strip():
-            if project_role_for(user=request.user, project=project) not in MANAGERS:
+            if project.caller_role not in MANAGERS:
                 messages.error(request, TEMPLATE_SAVE_MANAGERS)
                 return
             template = services.export_template_create(

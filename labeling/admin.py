@@ -23,8 +23,12 @@ class ItemAdmin(admin.ModelAdmin):
     list_filter = ["kind", "state", "final_source", "review_outcome", "in_audit_slice", "mime_type"]
     search_fields = ["original_name", "text", "content_hash", "source_archive", "project__name"]
     list_select_related = ["project", "uploaded_by"]
-    raw_id_fields = ["project", "import_job", "uploaded_by", "decided_by", "final_schema"]
-    readonly_fields = ["content_hash", "size_bytes", "width", "height", "mime_type", "created_at"]
+    raw_id_fields = ["project", "import_job", "uploaded_by"]
+    # Its state, label and lease change only through labeling.lifecycle: shown here, never edited.
+    readonly_fields = ["content_hash", "size_bytes", "width", "height", "mime_type", "created_at", "state",
+                       "queue_reason", "final_labels", "final_schema", "final_source", "decided_by", "decided_at",
+                       "review_outcome", "prediction", "predicted_labels", "confidence", "lease_owner",
+                       "lease_expires_at", "required_reviews", "review_count"]
     inlines = [HumanLabelInline]
     show_full_result_count = False  # counting millions of items on every page is slow
 

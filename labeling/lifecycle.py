@@ -5,7 +5,7 @@ the final label or the lease of an item. The transitions:
 
     (import)  unlabelled, or reviewed when it came with a label ......... ``item_imported_fields``
     predicted → auto_accepted | needs_review (+ queue reason) ........... ``items_predicted`` (bulk)
-    needs review / audit → leased to a reviewer, and released ........... ``items_leased`` / ``items_released`` (bulk)
+    needs review / audit → leased to a reviewer (or renewed), released ... ``items_leased`` / ``items_released`` (bulk)
     a review counted; → reviewed, or → needs_review (adjudication) ....... ``item_review_counted``,
                                                                            ``item_reviewed``, ``item_sent_to_adjudication``
     reviewed → back to just before the decision (undo), leased again ..... ``item_reopened``
@@ -19,9 +19,10 @@ name, so this module imports nothing above the models.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from celery import current_app
 from django.db import connection, transaction
@@ -95,7 +96,7 @@ FULL_UPDATE = PREDICTION_ONLY + (("state", "varchar"), ("queue_reason", "varchar
 ITEMS_SET_BATCH = 1000
 
 
-def _in_review(row: dict) -> bool:
+def _in_review(row: Mapping[str, Any]) -> bool:
     return row["review_count"] > 0 or row["queue_reason"] == QueueReason.ADJUDICATION
 
 
@@ -168,15 +169,17 @@ def _items_set(rows: list[dict], columns: tuple[tuple[str, str], ...]) -> None:
 
 # --- leased (bulk, the review queue) ----------------------------------------------------------
 
-def items_leased(*, item_ids: Sequence[int], user, expires_at: datetime) -> int:
-    """Lease items to a reviewer until ``expires_at`` (one UPDATE). Only items nobody else holds are
-    leased (the queue picked them under ``FOR UPDATE SKIP LOCKED``); returns how many."""
-    if not item_ids:
+def items_leased(*, item_ids: Sequence[int], user, expires_at: datetime, renew_ids: Sequence[int] = ()) -> int:
+    """Lease items to a reviewer until ``expires_at``, and extend their leases on ``renew_ids``, in one
+    UPDATE. Of ``item_ids`` only items nobody else holds are leased (the queue picked them under
+    ``FOR UPDATE SKIP LOCKED``); of ``renew_ids`` only those the reviewer still holds (one given back
+    since it was read, a skip racing a queue fetch, is not taken again). Returns how many."""
+    if not item_ids and not renew_ids:
         return 0
     now = timezone.now()
     free = Q(lease_owner__isnull=True) | Q(lease_owner=user) | Q(lease_expires_at__lte=now)
-    return Item.objects.filter(pk__in=list(item_ids)).filter(free).update(lease_owner=user,
-                                                                           lease_expires_at=expires_at)
+    return Item.objects.filter(Q(pk__in=list(item_ids)) & free | Q(pk__in=list(renew_ids), lease_owner=user)).update(
+        lease_owner=user, lease_expires_at=expires_at)
 
 
 def items_released(*, project: Project, user, item_ids: Sequence[int]) -> int:

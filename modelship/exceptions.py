@@ -35,6 +35,10 @@ class NotFound(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
 
 
+class Forbidden(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         from rest_framework.response import Response

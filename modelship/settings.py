@@ -180,6 +180,13 @@ IMPORT_ASYNC_ITEMS = env.int("IMPORT_ASYNC_ITEMS", default=500)  # above this ma
 IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=50 * _MiB)  # ... or above this many bytes
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)  # rows per insert
 
+# --- Task failures (modelship.failures) ----------------------------------------------------------
+# An unexpected error in a task (database, memory, a bug) is retried with exponential backoff until the
+# job, import or export has had this many attempts; then it fails with the reason.
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
+TASK_RETRY_BACKOFF_SECONDS = env.float("TASK_RETRY_BACKOFF_SECONDS", default=10.0)  # before the first retry
+TASK_RETRY_BACKOFF_MAX_SECONDS = env.float("TASK_RETRY_BACKOFF_MAX_SECONDS", default=600.0)  # longest wait
+
 # --- Exports (exports.services) -------------------------------------------------------------------
 EXPORT_TTL_HOURS = env.float("EXPORT_TTL_HOURS", default=72.0)  # a finished export's file is kept this long
 EXPORT_CHUNK_SIZE = env.int("EXPORT_CHUNK_SIZE", default=2000)  # item rows fetched per database round trip

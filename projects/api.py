@@ -13,7 +13,8 @@ from accounts.permissions import ADMIN, ALL_ROLES, OrganizationRole, active_orga
 from modelship.exceptions import NotFound
 from modelship.openapi import error_responses as _errors
 from projects import selectors, services
-from projects.permissions import ANY_PROJECT_ROLE, MANAGERS, project_for_request
+from projects.permissions import ANY_PROJECT_ROLE, MANAGERS
+from projects.scoping import ProjectScopedView
 from projects.serializers import (
     AssignmentSerializer,
     AssignSerializer,
@@ -76,24 +77,22 @@ class ProjectTemplateListView(APIView):
         return Response(TemplateSerializer(template_list(), many=True).data)
 
 
-class ProjectDetailView(APIView):
+class ProjectDetailView(ProjectScopedView):
     project_roles = {"GET": ANY_PROJECT_ROLE, "PUT": MANAGERS, "PATCH": MANAGERS, "DELETE": MANAGERS}
+    project_counts = True
 
     @extend_schema(responses={200: ProjectSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int):
-        project_for_request(request, self, project_id)
-        return Response(ProjectSerializer(selectors.project_get_for_user(user=request.user, project_id=project_id,
-                                                                         counts=True)).data)
+        return Response(ProjectSerializer(self.get_project()).data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses={200: ProjectSerializer, **_errors(400, 401, 403, 404)},
                    description="Change settings; only the fields given change.")
     def put(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.project_update(project=project, actor=request.user, **data.validated_data)
-        return Response(ProjectSerializer(selectors.project_get_for_user(user=request.user, project_id=project.pk,
-                                                                         counts=True)).data)
+        return Response(ProjectSerializer(project).data)
 
     @extend_schema(request=ProjectUpdateSerializer, responses={200: ProjectSerializer, **_errors(400, 401, 403, 404)})
     def patch(self, request, project_id: int):
@@ -107,21 +106,21 @@ class ProjectDetailView(APIView):
                     "`confirm` set to its name.",
     )
     def delete(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         data = ProjectDeleteSerializer(data=request.data or request.query_params)
         data.is_valid(raise_exception=True)
         services.project_delete(project=project, actor=request.user, confirm=data.validated_data.get("confirm"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LabelSchemaView(APIView):
+class LabelSchemaView(ProjectScopedView):
     """The current label schema (the latest version), and writing the next version."""
 
     project_roles = {"GET": ANY_PROJECT_ROLE, "POST": MANAGERS}
 
     @extend_schema(responses={200: LabelSchemaSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         schema = selectors.schema_current(project=project)
         if schema is None:
             raise NotFound(selectors.NO_SCHEMA)
@@ -130,53 +129,53 @@ class LabelSchemaView(APIView):
     @extend_schema(request=SchemaInSerializer, responses={201: LabelSchemaSerializer, **_errors(400, 401, 403, 404)},
                    description="The full category list of the next version; earlier versions stay as they were.")
     def post(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         data = SchemaInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         schema = services.schema_version_create(project=project, created_by=request.user, **data.validated_data)
         return Response(_schema_out(schema), status=status.HTTP_201_CREATED)
 
 
-class LabelSchemaVersionListView(APIView):
+class LabelSchemaVersionListView(ProjectScopedView):
     @extend_schema(responses={200: LabelSchemaSummarySerializer(many=True), **_errors(401, 404)})
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(LabelSchemaSummarySerializer(selectors.schema_versions(project=project), many=True).data)
 
 
-class LabelSchemaVersionDetailView(APIView):
+class LabelSchemaVersionDetailView(ProjectScopedView):
     @extend_schema(responses={200: LabelSchemaSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int, version: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(_schema_out(selectors.schema_get(project=project, version=version)))
 
 
-class AssignView(APIView):
+class AssignView(ProjectScopedView):
     """Give a member of the project's organization a role in the project (or change it)."""
 
     project_roles = MANAGERS
 
     @extend_schema(request=AssignSerializer, responses={200: AssignmentSerializer, **_errors(400, 401, 403, 404)})
     def post(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assignment = services.assignment_set(project=project, actor=request.user, **data.validated_data)
         return Response(AssignmentSerializer(assignment).data)
 
 
-class AssignmentListView(APIView):
+class AssignmentListView(ProjectScopedView):
     @extend_schema(responses={200: AssignmentSerializer(many=True), **_errors(401, 404)})
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response(AssignmentSerializer(selectors.assignments_for(project=project), many=True).data)
 
 
-class AssignmentDetailView(APIView):
+class AssignmentDetailView(ProjectScopedView):
     project_roles = MANAGERS
 
     @extend_schema(responses={204: None, **_errors(401, 403, 404)})
     def delete(self, request, project_id: int, user_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         services.assignment_remove(project=project, actor=request.user, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,18 +5,18 @@ organization; otherwise a ``ProjectAssignment`` gives the role; otherwise the or
 carries over (labeler, reviewer, viewer). Every member of the organization can read its
 projects. A project of an organization the caller is not in is a 404, never a 403.
 
-Views declare ``project_roles`` per HTTP method (like ``required_roles``) and call
-``project_for_request``.
+The rule is applied in one place, ``projects.selectors.project_get_for_user(require=...)``; views declare
+``project_roles`` per HTTP method (like ``required_roles``) and reach their project through
+``projects.scoping.ProjectScopedView.get_project``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rest_framework.exceptions import PermissionDenied
-
-from accounts.models import Membership, Role
-from projects.models import Project, ProjectAssignment, ProjectRole
+from accounts.models import Role
+from modelship.exceptions import Forbidden
+from projects.models import Project, ProjectRole
 
 PROJECT_ROLE_REQUIRED = "Your role in this project does not allow this action."
 
@@ -39,27 +39,12 @@ def effective_project_role(*, organization_role: str, assigned_role: str | None)
     return assigned_role or _FROM_ORG_ROLE[organization_role]
 
 
-def project_role_for(*, user, project: Project, membership: Membership | None = None) -> str | None:
-    """The caller's effective role in a project, or None when they cannot see it at all."""
-    if not (user and user.is_authenticated):
-        return None
-    if membership is None:
-        membership = Membership.objects.filter(user=user, organization_id=project.organization_id).first()
-    if membership is None:
-        return None
-    assigned = None
-    if membership.role != Role.ADMIN:
-        assigned = ProjectAssignment.objects.filter(project=project, user=user).values_list("role", flat=True).first()
-    return effective_project_role(organization_role=membership.role, assigned_role=assigned)
-
-
-def require_project_role(*, user, project: Project, roles: Iterable[str]) -> str:
-    """Raise 403 unless the caller's role in the project is one of ``roles``; return the role."""
-    role = getattr(project, "caller_role", None)
-    if role is None:
-        role = project_role_for(user=user, project=project)
+def require_project_role(*, project: Project, roles: Iterable[str]) -> str:
+    """Raise 403 unless the caller's role in a project read through ``project_get_for_user`` (which set
+    ``caller_role``) is one of ``roles``; return the role."""
+    role = project.caller_role
     if role not in set(roles):
-        raise PermissionDenied(PROJECT_ROLE_REQUIRED)
+        raise Forbidden(PROJECT_ROLE_REQUIRED)
     return role
 
 
@@ -68,12 +53,3 @@ def project_roles_for(view, method: str) -> frozenset[str]:
     if isinstance(required, dict):
         return frozenset(required.get(method, required.get("*", ANY_PROJECT_ROLE)))
     return frozenset(required)
-
-
-def project_for_request(request, view, project_id) -> Project:
-    """The project, if the caller can see it (else 404) and their role allows this method (else 403)."""
-    from projects.selectors import project_get_for_user
-
-    project = project_get_for_user(user=request.user, project_id=project_id)
-    require_project_role(user=request.user, project=project, roles=project_roles_for(view, request.method))
-    return project

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import Membership, Organization
 from modelship.exceptions import NotFound
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
-from projects.permissions import effective_project_role
+from projects.permissions import ANY_PROJECT_ROLE, effective_project_role, require_project_role
 
 PROJECT_NOT_FOUND = "Project not found."
 ITEMS = Project._meta.get_field("items")  # labeling's Item, reached through its foreign key, not an import
@@ -16,27 +18,41 @@ NO_SCHEMA = "This project has no label schema yet."
 SCHEMA_VERSION_NOT_FOUND = "This project has no label schema version {version}."
 
 
+def caller_role_annotations(*, user, project: str = "pk", organization: str = "organization_id") -> dict:
+    """What the access rule reads, as annotations (``member_role``, ``assigned_role``) on a queryset of
+    projects, or of rows that point at one (``project="project_id"``, ``organization="project__organization_id"``),
+    so a row and the caller's role on its project come in one query. ``member_role`` is None outside the
+    caller's organizations: filter on it."""
+    member_role = Membership.objects.filter(organization=OuterRef(organization), user=user).values("role")[:1]
+    assigned_role = ProjectAssignment.objects.filter(project=OuterRef(project), user=user).values("role")[:1]
+    return {"member_role": Subquery(member_role), "assigned_role": Subquery(assigned_role)}
+
+
+def caller_role_require(project: Project, *, member_role: str, assigned_role: str | None,
+                        require: Iterable[str] = ANY_PROJECT_ROLE) -> Project:
+    """The rest of the rule, on what ``caller_role_annotations`` read: set ``project.caller_role`` (admins
+    manage every project, else the assignment, else the organization role carries over) and raise 403
+    unless it is one of ``require``."""
+    project.caller_role = effective_project_role(organization_role=member_role, assigned_role=assigned_role)
+    require_project_role(project=project, roles=require)
+    return project
+
+
 def _with_caller_role(projects: QuerySet[Project], user, *, counts: bool = True) -> QuerySet[Project]:
     """Only the projects the caller can see, each with their roles, schema version and (``counts``) item
     count. Counting a big project's items costs tens of milliseconds: lookups that only check access skip it."""
-    member_role = Membership.objects.filter(organization=OuterRef("organization_id"), user=user).values("role")[:1]
-    assigned_role = ProjectAssignment.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     version = LabelSchema.objects.filter(project=OuterRef("pk")).order_by("-version").values("version")[:1]
     # The items through the reverse relation of labeling's Item.project: projects imports nothing above it.
     items = (ITEMS.related_model.objects.filter(project=OuterRef("pk")).order_by().values("project")
              .annotate(n=Count("id")).values("n"))
-    annotations = {"member_role": Subquery(member_role), "assigned_role": Subquery(assigned_role),
-                   "schema_version": Subquery(version)}
+    annotations = {**caller_role_annotations(user=user), "schema_version": Subquery(version)}
     if counts:
         annotations["item_count"] = Coalesce(Subquery(items), 0)
     return projects.annotate(**annotations).filter(member_role__isnull=False)
 
 
 def _set_caller_role(project: Project) -> Project:
-    project.caller_role = effective_project_role(
-        organization_role=project.member_role, assigned_role=project.assigned_role
-    )
-    return project
+    return caller_role_require(project, member_role=project.member_role, assigned_role=project.assigned_role)
 
 
 def projects_for(
@@ -56,9 +72,13 @@ def project_list_roles(projects) -> list[Project]:
     return [_set_caller_role(p) for p in projects]
 
 
-def project_get_for_user(*, user, project_id, counts: bool = False) -> Project:
-    """A project in any of the caller's organizations, with ``caller_role`` set (and ``item_count`` when
-    ``counts``); else 404."""
+def project_get_for_user(*, user, project_id, require: Iterable[str] = ANY_PROJECT_ROLE,
+                         counts: bool = False) -> Project:
+    """The one project-access rule, used by every view and selector. A project of an organization the
+    caller is not in (or an id that is not one) is a 404, never a 403; the caller's role in it (admins
+    manage every project, else their assignment, else their organization role) must be one of
+    ``require``, else 403. Returns it with ``caller_role`` set (and ``item_count`` when ``counts``: the
+    count costs tens of milliseconds on a big project, so only the project's own page asks for it)."""
     try:
         project_id = int(project_id)
     except (TypeError, ValueError):
@@ -69,7 +89,8 @@ def project_get_for_user(*, user, project_id, counts: bool = False) -> Project:
     )
     if project is None:
         raise NotFound(PROJECT_NOT_FOUND)
-    return _set_caller_role(project)
+    return caller_role_require(project, member_role=project.member_role, assigned_role=project.assigned_role,
+                               require=require)
 
 
 def schema_current(*, project: Project) -> LabelSchema | None:

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from accounts.models import Membership, Organization, User
+from accounts.models import AuditEvent, Membership, Organization, User
 from accounts.plans import limit_check
 from accounts.services import audit_record
 from modelship.exceptions import DomainError, NotFound
@@ -102,7 +102,7 @@ def project_create(
             )
     except IntegrityError as exc:  # a concurrent create took the name
         raise DomainError(PROJECT_NAME_TAKEN.format(name=name), field="name") from exc
-    audit_record(actor=created_by, organization=organization, action="project.created", target=project,
+    audit_record(actor=created_by, organization=organization, action=AuditEvent.Action.PROJECT_CREATED, target=project,
                  metadata={"name": name, "project_type": project_type, "template": template})
     if schema is not None:
         schema_version_create(project=project, created_by=created_by, **schema)
@@ -131,7 +131,7 @@ def project_update(*, project: Project, actor: User, **changes: Any) -> Project:
             project.save(update_fields=[*changed, "updated_at"])
     except IntegrityError as exc:
         raise DomainError(PROJECT_NAME_TAKEN.format(name=project.name), field="name") from exc
-    audit_record(actor=actor, organization=project.organization, action="project.updated", target=project,
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.PROJECT_UPDATED, target=project,
                  metadata={"fields": sorted(changed)})
     return project
 
@@ -143,7 +143,7 @@ def project_delete(*, project: Project, actor: User, confirm: str | None = None)
     if count and (confirm or "").strip() != project.name:
         raise DomainError(DELETE_CONFIRM_REQUIRED.format(count=count), field="confirm")
     prefix = project_storage_prefix(project.pk)
-    audit_record(actor=actor, organization=project.organization, action="project.deleted", target=project,
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.PROJECT_DELETED, target=project,
                  metadata={"name": project.name, "items": count})
     project.delete()
     transaction.on_commit(lambda: stored_prefix_delete(prefix=prefix))
@@ -181,7 +181,7 @@ def schema_version_create(
         ])
         ids.update({c.path: c.pk for c in created})
         depth += 1
-    audit_record(actor=created_by, organization=project.organization, action="label_schema.version_created",
+    audit_record(actor=created_by, organization=project.organization, action=AuditEvent.Action.LABEL_SCHEMA_VERSION_CREATED,
                  target=schema, metadata={"project": project.pk, "version": schema.version,
                                           "categories": len(spec.categories)})
     return schema
@@ -206,7 +206,7 @@ def assignment_set(
     assignment, created = ProjectAssignment.objects.update_or_create(
         project=project, user=membership.user, defaults={"role": role, "daily_target": daily_target},
     )
-    audit_record(actor=actor, organization=project.organization, action="project.member_assigned",
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.PROJECT_MEMBER_ASSIGNED,
                  target=assignment, metadata={"project": project.pk, "user": membership.user.email,
                                               "role": role, "daily_target": daily_target, "created": created})
     assignment.user = membership.user
@@ -218,7 +218,7 @@ def assignment_remove(*, project: Project, actor: User, user_id: int) -> None:
     assignment = ProjectAssignment.objects.select_related("user").filter(project=project, user_id=user_id).first()
     if assignment is None:
         raise NotFound(ASSIGNMENT_NOT_FOUND)
-    audit_record(actor=actor, organization=project.organization, action="project.assignment_removed",
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.PROJECT_ASSIGNMENT_REMOVED,
                  target=assignment, metadata={"project": project.pk, "user": assignment.user.email,
                                               "role": assignment.role})
     assignment.delete()

@@ -14,14 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from accounts.models import Role
 from accounts.selectors import memberships_for
-from modelship.exceptions import DomainError, NotFound
+from modelship.exceptions import DomainError, Forbidden, NotFound
 from projects import selectors, services
 from projects.models import Project
-from projects.permissions import ANY_PROJECT_ROLE, MANAGERS, PROJECT_ROLE_REQUIRED, require_project_role
+from projects.permissions import ANY_PROJECT_ROLE, MANAGERS, PROJECT_ROLE_REQUIRED
 from projects.serializers import SchemaInSerializer
 from projects.template_catalog import template_list
 
@@ -36,13 +35,11 @@ def project_for_page(request: HttpRequest, project_id: int, roles: Iterable[str]
                      *, counts: bool = False) -> Project:
     """The project if the caller may see it (else 404) and their role is one of ``roles`` (else 403)."""
     try:
-        project = selectors.project_get_for_user(user=request.user, project_id=project_id, counts=counts)
-        require_project_role(user=request.user, project=project, roles=roles)
+        return selectors.project_get_for_user(user=request.user, project_id=project_id, require=roles, counts=counts)
     except NotFound:
         raise Http404(selectors.PROJECT_NOT_FOUND) from None
-    except ApiPermissionDenied:
+    except Forbidden:
         raise PermissionDenied(PROJECT_ROLE_REQUIRED) from None
-    return project
 
 
 def form_errors(errors: dict) -> str:

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from modelship.openapi import error_responses
-from projects.permissions import MANAGERS, PROJECT_REVIEWERS, require_project_role
+from projects.permissions import MANAGERS, PROJECT_REVIEWERS
+from projects.scoping import ProjectScopedView
 from review import selectors, services
 from review.serializers import (
     AdjudicationItemSerializer,
@@ -45,7 +46,7 @@ def _query(serializer_class, request):
     return data.validated_data
 
 
-class QueueView(APIView):
+class QueueView(ProjectScopedView):
     """The caller's next items, leased to them: audit slice first, then by strategy (lowest confidence)."""
 
     project_roles = PROJECT_REVIEWERS
@@ -53,7 +54,7 @@ class QueueView(APIView):
     @extend_schema(parameters=[QueueQuerySerializer], responses={200: QueueSerializer, **_errors(400, 401, 403, 404)})
     def get(self, request):
         query = _query(QueueQuerySerializer, request)
-        project = selectors.review_project_for_request(request, self, query["project"])
+        project = self.get_project(query["project"])
         lease = services.queue_lease(user=request.user, project=project, strategy=query.get("strategy") or None,
                                      limit=query["limit"], exclude=query["exclude"])
         body = {"project": project.pk, "strategy": lease.strategy, "lease_expires_at": lease.lease_expires_at,
@@ -69,14 +70,14 @@ class SubmitView(APIView):
     def post(self, request):
         data = SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = selectors.review_item_get(user=request.user, item_id=data.validated_data["item"])
-        role = require_project_role(user=request.user, project=item.project, roles=PROJECT_REVIEWERS)
+        item = selectors.review_item_get(user=request.user, item_id=data.validated_data["item"],
+                                         require=PROJECT_REVIEWERS)
         decision = services.decision_submit(user=request.user, project=item.project, decision=data.decision_input(),
-                                            actor_role=role)
+                                            actor_role=item.project.caller_role)
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
-class BatchView(APIView):
+class BatchView(ProjectScopedView):
     project_roles = PROJECT_REVIEWERS
 
     @extend_schema(request=BatchSerializer, responses={201: BatchResultSerializer, **_errors(400, 401, 403, 404, 409)},
@@ -85,13 +86,13 @@ class BatchView(APIView):
     def post(self, request):
         data = BatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = selectors.review_project_for_request(request, self, data.validated_data["project"])
+        project = self.get_project(data.validated_data["project"])
         decisions = services.decisions_submit(user=request.user, project=project, decisions=data.decision_inputs(),
                                               actor_role=project.caller_role)
         return Response(BatchResultSerializer({"decisions": decisions}).data, status=status.HTTP_201_CREATED)
 
 
-class UndoView(APIView):
+class UndoView(ProjectScopedView):
     project_roles = PROJECT_REVIEWERS
 
     @extend_schema(request=ProjectQuerySerializer, responses={200: UndoResultSerializer, **_errors(400, 401, 403, 404, 409)},
@@ -100,13 +101,13 @@ class UndoView(APIView):
     def post(self, request):
         data = ProjectQuerySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = selectors.review_project_for_request(request, self, data.validated_data["project"])
+        project = self.get_project(data.validated_data["project"])
         decision = services.decision_undo(user=request.user, project=project)
         item = selectors.items_for_display(ids=[decision.item_id])[0]
         return Response(UndoResultSerializer({"undone": decision, "item": item}).data)
 
 
-class ReleaseView(APIView):
+class ReleaseView(ProjectScopedView):
     project_roles = PROJECT_REVIEWERS
 
     @extend_schema(request=ReleaseSerializer, responses={200: ReleaseResultSerializer, **_errors(400, 401, 403, 404)},
@@ -114,29 +115,29 @@ class ReleaseView(APIView):
     def post(self, request):
         data = ReleaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = selectors.review_project_for_request(request, self, data.validated_data["project"])
+        project = self.get_project(data.validated_data["project"])
         released = services.leases_release(user=request.user, project=project, item_ids=data.validated_data["items"])
         return Response({"released": released})
 
 
-class AdjudicationView(APIView):
+class AdjudicationView(ProjectScopedView):
     project_roles = MANAGERS
 
     @extend_schema(parameters=[ProjectQuerySerializer],
                    responses={200: AdjudicationItemSerializer(many=True), **_errors(400, 401, 403, 404)},
                    description="Items whose reviewers tied; a manager's decision (POST /api/review/submit) settles each.")
     def get(self, request):
-        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
+        project = self.get_project(_query(ProjectQuerySerializer, request)["project"])
         return Response(AdjudicationItemSerializer(selectors.adjudication_list(project=project), many=True).data)
 
 
-class GoldView(APIView):
+class GoldView(ProjectScopedView):
     project_roles = {"GET": MANAGERS, "POST": MANAGERS}
 
     @extend_schema(parameters=[ProjectQuerySerializer],
                    responses={200: GoldItemSerializer(many=True), **_errors(400, 401, 403, 404)})
     def get(self, request):
-        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
+        project = self.get_project(_query(ProjectQuerySerializer, request)["project"])
         return Response(GoldItemSerializer(selectors.gold_list(project=project), many=True).data)
 
     @extend_schema(request=GoldInSerializer, responses={200: GoldItemSerializer, **_errors(400, 401, 403, 404)},
@@ -145,20 +146,19 @@ class GoldView(APIView):
     def post(self, request):
         data = GoldInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = selectors.review_item_get(user=request.user, item_id=data.validated_data["item"])
-        require_project_role(user=request.user, project=item.project, roles=MANAGERS)
+        item = selectors.review_item_get(user=request.user, item_id=data.validated_data["item"], require=MANAGERS)
         item = services.gold_set(actor=request.user, project=item.project, item_id=item.pk,
                                  labels=data.validated_data["labels"])
         return Response(GoldItemSerializer(item).data)
 
 
-class ReviewSettingsView(APIView):
+class ReviewSettingsView(ProjectScopedView):
     project_roles = {"GET": PROJECT_REVIEWERS, "PUT": MANAGERS}
 
     @extend_schema(parameters=[ProjectQuerySerializer],
                    responses={200: ReviewSettingsOutSerializer, **_errors(400, 401, 403, 404)})
     def get(self, request):
-        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
+        project = self.get_project(_query(ProjectQuerySerializer, request)["project"])
         return Response(ReviewSettingsOutSerializer(project).data)
 
     @extend_schema(request=ReviewSettingsUpdateSerializer,
@@ -169,6 +169,6 @@ class ReviewSettingsView(APIView):
         data = ReviewSettingsUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
-        project = selectors.review_project_for_request(request, self, changes.pop("project"))
+        project = self.get_project(changes.pop("project"))
         project = services.review_settings_update(project=project, actor=request.user, **changes)
         return Response(ReviewSettingsOutSerializer(project).data)

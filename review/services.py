@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from accounts.services import audit_record
+from accounts.services import audit_record, audit_record_many
 from labeling import lifecycle
 from labeling.lifecycle import labels_added
 from labeling.models import HumanLabel, Item
@@ -130,8 +130,7 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
                       .values_list("pk", flat=True)[:remaining])
         reasons.update(dict.fromkeys(queued, name))
 
-    leased = [pk for pk, _ in own] + audit + queued
-    lifecycle.items_leased(item_ids=leased, user=user, expires_at=expires)
+    lifecycle.items_leased(item_ids=audit + queued, renew_ids=[pk for pk, _ in own], user=user, expires_at=expires)
     fresh = list(queued)
     for pk in gold:
         fresh.insert(_rng.randrange(len(fresh) + 1), pk)
@@ -307,15 +306,10 @@ def _apply(*, plans: list[_Plan], project: Project, schema: LabelSchema, user, n
         for plan in plans
     ])
     lifecycle.items_review_save(changed)
-    AuditEvent.objects.bulk_create([
-        AuditEvent(
-            actor=user, organization_id=project.organization_id, action="review.decided",
-            target_type=Item._meta.label_lower, target_id=str(plan.item.pk),
-            metadata={"decision": plan.request.decision, "labels": plan.labels, "gold": plan.is_gold,
-                      "adjudication": plan.is_adjudication, "state": plan.item.state},
-        )
-        for plan in plans
-    ])
+    audit_record_many(actor=user, organization_id=project.organization_id, action=AuditEvent.Action.REVIEW_DECIDED,
+                      events=[(plan.item, {"decision": plan.request.decision, "labels": plan.labels,
+                                           "gold": plan.is_gold, "adjudication": plan.is_adjudication,
+                                           "state": plan.item.state}) for plan in plans])
     if human_labels:
         transaction.on_commit(partial(labels_added, project_id=project.pk, count=len(human_labels)))
     return decisions
@@ -389,7 +383,7 @@ def decision_undo(*, user, project: Project) -> ReviewDecision:
     decision.undone_at = now
     decision.human_label = None
     decision.save(update_fields=["undone_at", "human_label"])
-    audit_record(actor=user, organization=project.organization, action="review.undone", target=item,
+    audit_record(actor=user, organization=project.organization, action=AuditEvent.Action.REVIEW_UNDONE, target=item,
                  metadata={"decision": decision.pk, "state": item.state})
     decision.item = item
     return decision
@@ -411,7 +405,7 @@ def gold_set(*, actor, project: Project, item_id: int, labels: Sequence[str] | N
         labels = labels_validate(schema=schema, labels=labels)
     item.gold_labels = labels
     item.save(update_fields=["gold_labels"])
-    audit_record(actor=actor, organization=project.organization, action="review.gold_set", target=item,
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.REVIEW_GOLD_SET, target=item,
                  metadata={"labels": labels})
     return item
 
@@ -430,6 +424,6 @@ def review_settings_update(*, project: Project, actor, **changes) -> Project:
     for name, value in changed.items():
         setattr(project, name, value)
     project.save(update_fields=[*changed, "updated_at"])
-    audit_record(actor=actor, organization=project.organization, action="project.review_settings_updated",
+    audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.PROJECT_REVIEW_SETTINGS_UPDATED,
                  target=project, metadata={name: value for name, value in changed.items()})
     return project

@@ -12,21 +12,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from accounts.models import Role
 from accounts.selectors import memberships_for
 from labeling.engine import list_models
-from modelship.exceptions import DomainError, NotFound
+from modelship.exceptions import DomainError
 from projects.models import Project
-from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role
+from projects.permissions import MANAGERS, PROJECT_REVIEWERS
 from projects.schemas import shortcuts_fill
-from projects.selectors import PROJECT_NOT_FOUND, schema_categories, schema_current
+from projects.selectors import schema_categories, schema_current
 from projects.serializers import ProjectUpdateSerializer
 from projects.services import project_update
 from projects.views import form_errors, project_for_page
@@ -51,17 +49,6 @@ class LogoutPage(auth_views.LogoutView):
     pass
 
 
-def _project_for_page(request: HttpRequest, project_id: int, roles) -> Project:
-    try:
-        project = selectors.review_project_get(user=request.user, project_id=project_id)
-        require_project_role(user=request.user, project=project, roles=roles)
-    except NotFound:
-        raise Http404(PROJECT_NOT_FOUND) from None
-    except ApiPermissionDenied:
-        raise PermissionDenied(PROJECT_ROLE_REQUIRED) from None
-    return project
-
-
 @login_required
 def project_list_page(request: HttpRequest) -> HttpResponse:
     projects = selectors.review_projects_for(user=request.user)
@@ -80,7 +67,7 @@ def _categories(project: Project) -> tuple[object, list]:
 @login_required
 @ensure_csrf_cookie
 def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project_for_page(request, project_id, PROJECT_REVIEWERS)
+    project = project_for_page(request, project_id, PROJECT_REVIEWERS)
     schema, categories = _categories(project)
     # Versions saved before keys were given automatically: fill the free keys in here too.
     for category, shortcut in zip(categories, shortcuts_fill([c.shortcut for c in categories]), strict=True):

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,13 +18,12 @@ from labeling.active_learning.serializers import (
 from labeling.engine.active_learning import list_strategies
 from labeling.inference.selectors import job_get_for_user
 from modelship.openapi import error_responses as _errors
-from projects.permissions import ANY_PROJECT_ROLE, PROJECT_REVIEWERS, project_for_request, require_project_role
+from projects.permissions import ANY_PROJECT_ROLE, PROJECT_REVIEWERS
+from projects.scoping import ProjectScopedListView, ProjectScopedView
 
 
 def _job_project(request, job_id: int, roles):
-    job = job_get_for_user(user=request.user, job_id=job_id)
-    require_project_role(user=request.user, project=job.project, roles=roles)
-    return job.project
+    return job_get_for_user(user=request.user, job_id=job_id, require=roles).project
 
 
 class StrategiesView(APIView):
@@ -63,7 +61,7 @@ class AnalyzeEffectivenessView(APIView):
         return Response(al.effectiveness_analyze(project=project, **data.validated_data))
 
 
-class LabelIssueListView(GenericAPIView):
+class LabelIssueListView(ProjectScopedListView):
     """The project's open label issues: human labels the model confidently contradicts."""
 
     serializer_class = LabelIssueSerializer
@@ -71,12 +69,12 @@ class LabelIssueListView(GenericAPIView):
     @extend_schema(parameters=[OpenApiParameter("project", int, required=True)],
                    responses={200: LabelIssueSerializer(many=True), **_errors(400, 401, 403, 404)})
     def get(self, request):
-        project = project_for_request(request, self, request.query_params.get("project"))
+        project = self.get_project(request.query_params.get("project"))
         page = self.paginate_queryset(selectors.label_issues_open(project=project))
         return self.get_paginated_response(LabelIssueSerializer(page, many=True).data)
 
 
-class LabelIssueScanView(APIView):
+class LabelIssueScanView(ProjectScopedView):
     """Look for label issues now (the learning loop also does after each round)."""
 
     project_roles = PROJECT_REVIEWERS
@@ -84,7 +82,7 @@ class LabelIssueScanView(APIView):
     @extend_schema(request=None, responses={200: inline_serializer("LabelIssueScan", {
         "opened": serializers.IntegerField()}), **_errors(401, 403, 404)})
     def post(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         return Response({"opened": al.label_issues_find(project=project, actor=request.user)})
 
 
@@ -96,7 +94,6 @@ class LabelIssueResolveView(APIView):
     def post(self, request, issue_id: int):
         data = LabelIssueResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        issue = selectors.label_issue_get_for_user(user=request.user, issue_id=issue_id)
-        require_project_role(user=request.user, project=issue.project, roles=PROJECT_REVIEWERS)
+        issue = selectors.label_issue_get_for_user(user=request.user, issue_id=issue_id, require=PROJECT_REVIEWERS)
         issue = al.label_issue_resolve(issue=issue, actor=request.user, **data.validated_data)
         return Response(LabelIssueSerializer(issue).data, status=status.HTTP_200_OK)

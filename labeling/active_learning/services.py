@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from labeling.engine import FewShotHead, model_spec
 from labeling.engine.active_learning import STRATEGIES, UNKNOWN_STRATEGY, select, simulate_effectiveness
@@ -73,17 +73,17 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
     paths = [c.path for c in schema_categories(schema=schema)]
     if candidates is None:
         candidates = Item.objects.filter(project=project, state__in=WAITING)
-    candidates = list(candidates.filter(prediction__schema=schema).order_by().values_list("id", flat=True))
+    ids: list[int] = list(candidates.filter(prediction__schema=schema).order_by().values_list("id", flat=True))
     if exclude_ids:
-        candidates = [i for i in candidates if i not in exclude_ids]
-    total = len(candidates)
+        ids = [i for i in ids if i not in exclude_ids]
+    total = len(ids)
     limit = settings.ACTIVE_LEARNING_POOL_MAX
     if total > limit:
-        candidates = random.Random(seed).sample(candidates, limit)
-    if not candidates:
+        ids = random.Random(seed).sample(ids, limit)
+    if not ids:
         raise DomainError(NO_POOL)
-    rows = dict(Item.objects.filter(pk__in=candidates).values_list("id", "prediction__probabilities"))
-    item_ids = sorted(i for i in candidates if rows.get(i) and len(rows[i]) == len(paths))
+    rows = dict(Item.objects.filter(pk__in=ids).values_list("id", "prediction__probabilities"))
+    item_ids = sorted(i for i in ids if rows.get(i) and len(rows[i]) == len(paths))
     if not item_ids:
         raise DomainError(NO_POOL)
     probs = np.array([rows[i] for i in item_ids], dtype=np.float64)
@@ -205,7 +205,7 @@ def label_issues_find(*, project: Project, actor: User | None = None) -> int:
                               suggested_confidence=round(issue.suggested_confidence, 6), reason=issue.reason))
     LabelIssue.objects.bulk_create(new, ignore_conflicts=True)
     if new:
-        audit_record(actor=actor, organization=project.organization, action="label_issues.flagged",
+        audit_record(actor=actor, organization=project.organization, action=AuditEvent.Action.LABEL_ISSUES_FLAGGED,
                      target=project, metadata={"count": len(new)})
     return len(new)
 
@@ -229,6 +229,7 @@ def label_issue_resolve(*, issue: LabelIssue, actor: User, action: str, labels: 
         issue.status = LabelIssue.Status.KEPT
     issue.resolved_by, issue.resolved_at = actor, now
     issue.save(update_fields=["status", "resolved_by", "resolved_at"])
-    audit_record(actor=actor, organization=issue.project.organization, action=f"label_issue.{issue.status}",
-                 target=issue, metadata={"item": issue.item_id, "suggested": issue.suggested_label})
+    action = (AuditEvent.Action.LABEL_ISSUE_RELABELLED if issue.status == LabelIssue.Status.RELABELLED
+              else AuditEvent.Action.LABEL_ISSUE_KEPT)
+    audit_record(actor=actor, organization=issue.project.organization, action=action, target=issue, metadata={"item": issue.item_id, "suggested": issue.suggested_label})
     return issue

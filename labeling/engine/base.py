@@ -144,10 +144,11 @@ class Classifier(ABC):
         return tuple(c.name for c in cats), np.array(columns, dtype=np.int64)
 
     def _check_kinds(self, items: Sequence[Item]) -> None:
+        kind: type | tuple[type, ...]
         if self.modality == "text":
             kind, expected = str, "texts (str)"
         else:
-            kind, expected = bytes | bytearray | memoryview, "images (encoded bytes)"
+            kind, expected = (bytes, bytearray, memoryview), "images (encoded bytes)"
         for index, item in enumerate(items):
             if not isinstance(item, kind):
                 raise InputKindError(WRONG_INPUT_KIND.format(name=self.name, expected=expected, index=index,
@@ -191,8 +192,8 @@ class Classifier(ABC):
                     failures[i] = exc
             if len(failures) == len(chunk):
                 raise next(iter(failures.values()))
-            for i, exc in failures.items():
-                errors[i] = _item_error(exc)
+            for i, failure in failures.items():
+                errors[i] = _item_error(failure)
         return out
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
+from typing import cast
 
 import numpy as np
 
-from labeling.engine.base import Classifier
+from labeling.engine.base import Classifier, Item
 from labeling.engine.calibration import softmax
 from labeling.engine.errors import LITE_ACTIVATION_CHANGED, SWISH_ON_LITE, LiteActivationError
 from labeling.engine.images import decode_image, imagenet_class_names, lite_input
@@ -112,8 +113,8 @@ class ImageNetModel(Classifier):
         """Refused: see the module doc."""
         _refuse_swish()
 
-    def _prepare(self, item: bytes) -> np.ndarray:
-        return lite_input(decode_image(item))
+    def _prepare(self, item: Item) -> np.ndarray:
+        return lite_input(decode_image(cast(bytes, item)))
 
     def _forward(self, batch: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         x = np.stack(batch).astype(np.float32)
@@ -170,7 +171,7 @@ class ImageZeroShotModel(Classifier):
                 self._bridges[key] = weights
         return self._bridges[key]
 
-    def _prepare(self, item: bytes) -> np.ndarray:
+    def _prepare(self, item: Item) -> np.ndarray:
         return self.image_model._prepare(item)
 
     def _bridged_logits(self, imagenet_logits: np.ndarray, categories: tuple[Category, ...]) -> np.ndarray:

@@ -151,7 +151,7 @@ class FewShotHead:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **self.to_dict())
+        np.savez_compressed(buffer, **self.to_dict())  # type: ignore[arg-type]  # numpy's stub types **arrays as bool
         return buffer.getvalue()
 
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +132,7 @@ class HubModel(Classifier):
         column = {name: i for i, name in enumerate(names)}
         if self.task == ZERO_SHOT_TEXT:
             outputs = _per_item(self._pipeline(batch, candidate_labels=names, multi_label=False), size)
-            pairs = [zip(o["labels"], o["scores"], strict=True) for o in outputs]
+            pairs: list[Iterable[tuple[str, float]]] = [zip(o["labels"], o["scores"], strict=True) for o in outputs]
         else:
             outputs = _per_item(self._pipeline(batch, candidate_labels=names, batch_size=size), size)
             pairs = [((e["label"], e["score"]) for e in o) for o in outputs]

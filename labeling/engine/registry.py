@@ -11,6 +11,7 @@ import importlib.util
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from labeling.engine.base import Classifier
 from labeling.engine.errors import PACKAGE_MISSING, ModelUnavailableError, UnknownModelError
@@ -97,10 +98,11 @@ def _imagenet(**options) -> Classifier:
 
 
 def _image_zero_shot(*, name: str, device=None, backend=None, batch_size=None) -> Classifier:
-    from labeling.engine.efficientnet import ImageZeroShotModel
+    from labeling.engine.efficientnet import ImageNetModel, ImageZeroShotModel  # noqa: F401 (ImageNetModel: the cast)
 
     return ImageZeroShotModel(name=name, batch_size=batch_size,
-                              image_model=get_classifier(IMAGENET_MODEL, device=device, backend=backend),
+                              image_model=cast("ImageNetModel", get_classifier(IMAGENET_MODEL, device=device,
+                                                                              backend=backend)),
                               text_model=get_classifier(TEXT_MODEL, device=device, backend=backend))
 
 

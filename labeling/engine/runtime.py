@@ -82,7 +82,7 @@ def select_backend(device: str, preferred_on_cpu: Backend, override: str | None 
         raise ValueError(UNKNOWN_BACKEND.format(name=choice, available=", ".join(BACKENDS)))
     if choice == "onnx" and not onnxruntime_installed():
         return "torch"
-    return choice  # type: ignore[return-value]
+    return choice
 
 
 def onnx_session(module, example_inputs: tuple, *, input_names: Sequence[str], output_names: Sequence[str],

@@ -35,7 +35,8 @@ from labeling.items.serializers import ImportJobSerializer
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
 from modelship.throttles import IPRateThrottle
-from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS, project_for_request, require_project_role
+from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS
+from projects.scoping import ProjectScopedListView, ProjectScopedView
 
 
 def _check_text(text: str, limit: int) -> None:
@@ -53,7 +54,7 @@ def _check_batch(count: int) -> None:
                           status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, extra={"limit": limit})
 
 
-class ClassifyTextView(APIView):
+class ClassifyTextView(ProjectScopedView):
     """Classify one text at once: with a `project`, over its schema with its model and calibration."""
 
     project_roles = ANY_PROJECT_ROLE
@@ -65,13 +66,13 @@ class ClassifyTextView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         _check_text(v["text"], settings.CLASSIFY_TEXT_MAX_CHARS)
-        project = project_for_request(request, self, v["project"]) if "project" in v else None
+        project = self.get_project(v["project"]) if "project" in v else None
         result = classify_service.classify_now(kind="text", value=v["text"], model_name=v.get("model"),
                                                project=project, categories=v.get("categories"))
         return Response(ClassifyResultSerializer(result).data)
 
 
-class ClassifyImageView(APIView):
+class ClassifyImageView(ProjectScopedView):
     """Classify one image at once (multipart `file`)."""
 
     parser_classes = [MultiPartParser, FormParser]
@@ -87,7 +88,7 @@ class ClassifyImageView(APIView):
         if upload.size > settings.UPLOAD_MAX_FILE_BYTES:
             raise DomainError(f"The image is larger than the limit of {settings.UPLOAD_MAX_FILE_BYTES} bytes.",
                               field="file", status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        project = project_for_request(request, self, v["project"]) if "project" in v else None
+        project = self.get_project(v["project"]) if "project" in v else None
         result = classify_service.classify_now(kind="image", value=upload.read(), model_name=v.get("model"),
                                                project=project, categories=v.get("categories"))
         return Response(ClassifyResultSerializer(result).data)
@@ -113,11 +114,10 @@ class ClassifyTextQuickView(APIView):
 def _batch_project(request, view, project_id: int | None, *, kind: str):
     """The named project (checked like any), or the caller's scratch project for ``kind``."""
     if project_id is not None:
-        return project_for_request(request, view, project_id)
+        return view.get_project(project_id)
     project = classify_service.quick_project_get_or_create(user=request.user, membership=active_membership(request),
                                                            kind=kind)
-    require_project_role(user=request.user, project=project, roles=UPLOADERS)
-    return project
+    return view.get_project(project.pk)
 
 
 def _batch_response(imported, job) -> Response:
@@ -125,7 +125,7 @@ def _batch_response(imported, job) -> Response:
     return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class ClassifyTextBatchView(APIView):
+class ClassifyTextBatchView(ProjectScopedView):
     """Add texts to a project and classify them in a job on the workers (202; poll /api/jobs/{id})."""
 
     project_roles = UPLOADERS
@@ -147,7 +147,7 @@ class ClassifyTextBatchView(APIView):
         return _batch_response(imported, job)
 
 
-class ClassifyImageBatchView(APIView):
+class ClassifyImageBatchView(ProjectScopedView):
     """Upload images to a project and classify them in a job on the workers (202)."""
 
     parser_classes = [MultiPartParser, FormParser]
@@ -167,7 +167,7 @@ class ClassifyImageBatchView(APIView):
         return _batch_response(imported, job)
 
 
-class ProjectClassifyView(APIView):
+class ProjectClassifyView(ProjectScopedView):
     """Classify every unlabelled item of the project (or the given items) in a job (202)."""
 
     project_roles = UPLOADERS
@@ -177,13 +177,13 @@ class ProjectClassifyView(APIView):
     def post(self, request, project_id: int):
         data = ProjectClassifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         job = job_create(project=project, created_by=request.user, model_name=data.validated_data.get("model"),
                          item_ids=data.validated_data.get("item_ids"))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class JobListView(GenericAPIView):
+class JobListView(ProjectScopedListView):
     """Jobs in the projects you can see, newest first; filter by project, status and kind."""
 
     serializer_class = JobSerializer
@@ -194,7 +194,7 @@ class JobListView(GenericAPIView):
         filters = JobFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
-        project = project_for_request(request, self, f["project"]) if "project" in f else None
+        project = self.get_project(f["project"]) if "project" in f else None
         jobs = selectors.jobs_visible_to(user=request.user, project=project, status=f.get("status"),
                                          kind=f.get("kind"))
         page = self.paginate_queryset(jobs)
@@ -205,15 +205,13 @@ class JobDetailView(APIView):
     @extend_schema(responses={200: JobSerializer, **_errors(401, 404)})
     def get(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-        require_project_role(user=request.user, project=job.project, roles=ANY_PROJECT_ROLE)
         return Response(JobSerializer(job).data)
 
 
 class JobCancelView(APIView):
     @extend_schema(request=None, responses={200: JobSerializer, **_errors(401, 403, 404, 409)})
     def post(self, request, job_id: int):
-        job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-        require_project_role(user=request.user, project=job.project, roles=UPLOADERS)
+        job = selectors.job_get_for_user(user=request.user, job_id=job_id, require=UPLOADERS)
         return Response(JobSerializer(job_cancel(job=job, actor=request.user)).data)
 
 
@@ -226,7 +224,6 @@ class JobResultsView(GenericAPIView):
                                                                    **_errors(400, 401, 404)})
     def get(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-        require_project_role(user=request.user, project=job.project, roles=ANY_PROJECT_ROLE)
         filters = ResultsFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.job_results(job=job, **filters.validated_data))

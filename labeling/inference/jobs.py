@@ -8,7 +8,7 @@ counts once: ``JobChunk.done`` flips inside the same transaction as the writes.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -20,11 +20,19 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from billing import services as billing
 from labeling import task_names
-from labeling.engine import MODELS, ModelSpec, UnknownModelError, get_classifier, model_spec
+from labeling.engine import (
+    MODELS,
+    LabelSetError,
+    ModelSpec,
+    ModelUnavailableError,
+    UnknownModelError,
+    get_classifier,
+    model_spec,
+)
 from labeling.engine.precision import audit_top_up
 from labeling.inference.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
 from labeling.lifecycle import FreshPrediction, items_predicted
@@ -41,7 +49,17 @@ WRONG_MODALITY = "The model {name!r} classifies {modality}s; this project holds 
 NO_SCHEMA = "The project has no label schema yet; create one first."
 NO_ITEMS = "There are no items to classify."
 JOB_ALREADY_FINISHED = "The job has already finished ({status})."
+JOB_STOPPED = "The job stopped: a chunk failed {attempts} times ({error}). Predictions already written are kept."
+WORKER_LOST = "the worker stopped while running it"
 ITEM_GONE = "The item was deleted before it was classified."
+
+
+# Errors a chunk meets that no retry can fix: the job fails at once with the message.
+EXPECTED_ERRORS = (LabelSetError, ModelUnavailableError, UnknownModelError)
+
+
+class WorkerLost(Exception):
+    """A chunk's attempt ended without an error being raised: its worker process died."""
 
 
 def _chunk_size(requested: int | None) -> int:
@@ -119,7 +137,7 @@ def job_create(*, project: Project, created_by: User | None, model_name: str | N
         [JobChunk(job=job, index=i, item_ids=ids[start:start + size]) for i, start in enumerate(range(0, len(ids), size))],
         batch_size=1000,
     )
-    audit_record(actor=created_by, organization=project.organization, action="job.created", target=job,
+    audit_record(actor=created_by, organization=project.organization, action=AuditEvent.Action.JOB_CREATED, target=job,
                  metadata={"project": project.id, "model": name, "items": len(ids)})
     n_chunks = (len(ids) + size - 1) // size
     transaction.on_commit(lambda: _enqueue_chunks(job.id, n_chunks))
@@ -141,7 +159,7 @@ def job_cancel(*, job: Job, actor: User) -> Job:
     if not updated:
         raise DomainError(JOB_ALREADY_FINISHED.format(status=job.status), status_code=409)
     billing.job_release(organization_id=job.project.organization_id, job_id=job.pk, reason="cancelled")
-    audit_record(actor=actor, organization=job.project.organization, action="job.cancelled", target=job)
+    audit_record(actor=actor, organization=job.project.organization, action=AuditEvent.Action.JOB_CANCELLED, target=job)
     return job
 
 
@@ -152,6 +170,11 @@ def chunk_run(*, job_id: int, index: int) -> None:
         return
     chunk = JobChunk.objects.filter(job=job, index=index).first()
     if chunk is None or chunk.done:
+        return
+    if chunk.attempts >= settings.TASK_MAX_ATTEMPTS:
+        # Delivered again after its last allowed attempt never finished: the worker running it died
+        # (killed for memory, say) before it could record anything.
+        job_fail(job_id=job.pk, error=WorkerLost(WORKER_LOST), attempts=chunk.attempts)
         return
     JobChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
     Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.RUNNING, started_at=timezone.now())
@@ -212,7 +235,7 @@ PREDICTION_COLUMNS = ("job_id", "item_id", "model_name", "schema_id", "labels", 
 
 @transaction.atomic
 def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel], scored: list[Scored],
-                      gone: list[int] = (), chunk: JobChunk | None = None) -> None:
+                      gone: Sequence[int] = (), chunk: JobChunk | None = None) -> None:
     """One transaction: upsert predictions and embeddings, record failures, move items to their
     state under the review policy (never touching a label a person decided), count progress once."""
     good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]
@@ -259,10 +282,15 @@ def job_finish_if_complete(*, job_id: int) -> bool:
 
 
 @transaction.atomic
-def job_fail(*, job_id: int, error: BaseException) -> None:
-    """A chunk raised something that is not an item's fault (e.g. the model's labels don't fit the
-    schema): the job fails with that message."""
-    message = str(error) or type(error).__name__
+def job_fail(*, job_id: int, error: BaseException, attempts: int = 1) -> None:
+    """A chunk met an error that is not one item's fault: the job fails with the reason. A refusal
+    (``EXPECTED_ERRORS``: the model's labels don't fit the schema, the model cannot load) as written;
+    anything else (database, memory) once the chunk has had its last attempt, named with its type.
+    What the job held in credits and did not use is released."""
+    if isinstance(error, EXPECTED_ERRORS):
+        message = str(error) or type(error).__name__
+    else:
+        message = JOB_STOPPED.format(attempts=attempts, error=f"{type(error).__name__}: {error}"[:500])
     failed = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
         status=Job.Status.FAILED, error=message[:2000], finished_at=timezone.now()
     )

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from collections.abc import Iterable
 
-from accounts.models import Membership, User
+from django.db import connection
+from django.db.models import QuerySet
+
+from accounts.models import User
 from labeling.items.selectors import organization_ids
-from labeling.models import Job, Prediction
+from labeling.models import Job, JobChunk, Prediction
 from modelship.exceptions import NotFound
-from projects.models import Project, ProjectAssignment
-from projects.permissions import effective_project_role
+from projects.models import Project
+from projects.permissions import ANY_PROJECT_ROLE
+from projects.selectors import caller_role_annotations, caller_role_require
 
 JOB_NOT_FOUND = "Job not found."
 
 
-def job_get_for_user(*, user: User, job_id: int) -> Job:
+def job_get_for_user(*, user: User, job_id: int, require: Iterable[str] = ANY_PROJECT_ROLE) -> Job:
     """A job of a project in one of the caller's organizations, with the caller's role on its project
-    (``project.caller_role``), in one query: the job page is polled. 404 otherwise (never a leak)."""
-    member_role = Membership.objects.filter(organization=OuterRef("project__organization_id"), user=user).values("role")
-    assigned_role = ProjectAssignment.objects.filter(project=OuterRef("project_id"), user=user).values("role")
+    (``project.caller_role``) under the one access rule, in one query: the job page is polled. 404
+    otherwise (never a leak); 403 when the role is not one of ``require``."""
     job = (Job.objects.select_related("project", "project__organization")
-           .annotate(member_role=Subquery(member_role[:1]), assigned_role=Subquery(assigned_role[:1]))
+           .annotate(**caller_role_annotations(user=user, project="project_id",
+                                               organization="project__organization_id"))
            .filter(pk=job_id, member_role__isnull=False).first())
     if job is None:
         raise NotFound(JOB_NOT_FOUND)
-    job.project.caller_role = effective_project_role(organization_role=job.member_role,
-                                                     assigned_role=job.assigned_role)
+    caller_role_require(job.project, member_role=job.member_role, assigned_role=job.assigned_role, require=require)
     return job
 
 
@@ -48,6 +50,11 @@ def job_results(*, job: Job, label: str | None = None, min_confidence: float | N
 
 def jobs_for(*, project: Project) -> QuerySet[Job]:
     return Job.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def chunk_attempts(*, job_id: int, index: int) -> int:
+    """How many times a job's chunk has been started (0 when it is gone)."""
+    return JobChunk.objects.filter(job_id=job_id, index=index).values_list("attempts", flat=True).first() or 0
 
 
 def jobs_visible_to(*, user: User, project: Project | None = None, status: str | None = None,

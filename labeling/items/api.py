@@ -28,11 +28,12 @@ from labeling.items.services import item_delete
 from labeling.uploads import messages
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
-from projects.permissions import UPLOADERS, project_for_request
+from projects.permissions import UPLOADERS
+from projects.scoping import ProjectScopedListView, ProjectScopedView
 from projects.selectors import project_get_for_user
 
 
-class UploadView(APIView):
+class UploadView(ProjectScopedView):
     """Upload files into a project. Small uploads answer 201 with the report; large ones 202 with a
     queued job to poll at ``/api/uploads/{id}``."""
 
@@ -55,7 +56,7 @@ class UploadView(APIView):
                               status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = project_for_request(request, self, data.validated_data["project"])
+        project = self.get_project(data.validated_data["project"])
         job = upload_receive(
             project=project, files=[UploadFile.from_upload(f) for f in data.validated_data["files"]],
             text_mode=data.validated_data["text_mode"], uploaded_by=request.user,
@@ -64,7 +65,7 @@ class UploadView(APIView):
         return Response(ImportJobSerializer(job).data, status=code)
 
 
-class ImportJobListView(GenericAPIView):
+class ImportJobListView(ProjectScopedListView):
     serializer_class = ImportJobSerializer
 
     @extend_schema(parameters=[ImportJobFilterSerializer], responses={200: ImportJobSerializer(many=True),
@@ -72,7 +73,7 @@ class ImportJobListView(GenericAPIView):
     def get(self, request):
         filters = ImportJobFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        project = project_for_request(request, self, filters.validated_data["project"])
+        project = self.get_project(filters.validated_data["project"])
         page = self.paginate_queryset(selectors.import_jobs_for(project=project))
         return self.get_paginated_response(ImportJobSerializer(page, many=True).data)
 
@@ -131,7 +132,7 @@ class ItemDownloadView(APIView):
                             content_type=item.mime_type)
 
 
-class ProjectItemListView(GenericAPIView):
+class ProjectItemListView(ProjectScopedListView):
     """A project's items, filtered by state, label, confidence range and source, sorted and paginated."""
 
     serializer_class = ItemBrowseSerializer
@@ -139,7 +140,7 @@ class ProjectItemListView(GenericAPIView):
     @extend_schema(parameters=[ItemBrowseFilterSerializer],
                    responses={200: ItemBrowseSerializer(many=True), **_errors(400, 401, 404)})
     def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
+        project = self.get_project()
         filters = ItemBrowseFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.items_browse(project=project, **filters.validated_data))

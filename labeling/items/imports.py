@@ -17,8 +17,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from functools import cached_property
-from typing import BinaryIO
+from functools import cached_property, partial
+from typing import Any, BinaryIO, cast
 
 from celery import current_app
 from django.conf import settings
@@ -27,7 +27,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from labeling import task_names
 from labeling.items.services import ItemWriter, PendingItem, text_hash
@@ -72,7 +72,7 @@ class UploadFile:
             yield self.stream
         else:
             with default_storage.open(self.path, "rb") as stored:
-                yield stored
+                yield cast(BinaryIO, stored)
 
 
 class Member:
@@ -133,7 +133,7 @@ def _members(upload: UploadFile, *, limits: UploadLimits) -> Iterator[Iterator[M
             def entries() -> Iterator[Member]:
                 for info in zip_entries(archive):
                     yield Member(name=entry_name(info), archive=upload.name, size=info.file_size,
-                                 opener=lambda info=info: archive.open(info), max_bytes=limits.max_file_bytes)
+                                 opener=partial(archive.open, info), max_bytes=limits.max_file_bytes)
 
             yield entries()
 
@@ -328,7 +328,7 @@ class Importer:
                     self._reject(member, exc.reason, row.line)
                     continue
                 content_hash, size = text_hash(row.text)
-                metadata = {}
+                metadata: dict[str, Any] = {}
                 if row.line is not None:
                     metadata["line"] = row.line
                 if row.extras:
@@ -419,7 +419,7 @@ def _spool(source: BinaryIO, *, limit: int) -> tuple[BinaryIO, str, int]:
         target.close()
         raise
     target.seek(0)
-    return target, digest.hexdigest(), size
+    return cast(BinaryIO, target), digest.hexdigest(), size
 
 
 def _run_import(*, job: ImportJob, files: list[UploadFile], limits: UploadLimits, uncommitted: list[str],
@@ -444,7 +444,7 @@ def _finish(job: ImportJob, report: ImportReport) -> ImportJob:
     job.finished_at = timezone.now()
     job.staged_files = []
     job.save()
-    audit_record(actor=job.created_by, organization=job.project.organization, action="import.completed",
+    audit_record(actor=job.created_by, organization=job.project.organization, action=AuditEvent.Action.IMPORT_COMPLETED,
                  target=job, metadata={"project": job.project_id, **report.counts})
     labelled = HumanLabel.objects.filter(item__import_job=job, source=HumanLabel.Source.IMPORT).count()
     if labelled:
@@ -495,7 +495,7 @@ def _import_enqueue(*, project: Project, files: list[UploadFile], text_mode: str
                 staged.append({"path": path, "name": upload.name, "size": upload.size})
             job.staged_files = staged
             job.save(update_fields=["staged_files"])
-            audit_record(actor=uploaded_by, organization=project.organization, action="import.queued", target=job,
+            audit_record(actor=uploaded_by, organization=project.organization, action=AuditEvent.Action.IMPORT_QUEUED, target=job,
                          metadata={"project": project.pk, "files": len(files), "items": inspection.items,
                                    "bytes": inspection.bytes})
             transaction.on_commit(lambda: current_app.send_task(task_names.IMPORT_RUN, args=[job.pk]))
@@ -553,6 +553,6 @@ def import_job_fail(*, import_job_id: int, error: BaseException) -> None:
         job.finished_at = timezone.now()
         job.staged_files = []
         job.save(update_fields=["status", "error", "finished_at", "staged_files"])
-        audit_record(actor=job.created_by, organization=job.project.organization, action="import.failed",
+        audit_record(actor=job.created_by, organization=job.project.organization, action=AuditEvent.Action.IMPORT_FAILED,
                      target=job, metadata={"project": job.project_id, "error": message})
         transaction.on_commit(lambda: stored_files_delete(names=staged))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 
@@ -9,6 +11,7 @@ from accounts.models import Membership, User
 from labeling.models import HumanLabel, ImportJob, Item
 from modelship.exceptions import NotFound
 from projects.models import Project
+from projects.permissions import ANY_PROJECT_ROLE
 from projects.selectors import project_get_for_user, schema_categories
 
 ITEM_NOT_FOUND = "File not found."
@@ -42,12 +45,13 @@ def items_uploaded_by(
     return items.order_by("-id")
 
 
-def item_get_for_user(*, user: User, item_id: int) -> Item:
-    """An item of a project the caller can see, with ``project.caller_role`` set; else 404."""
+def item_get_for_user(*, user: User, item_id: int, require: Iterable[str] = ANY_PROJECT_ROLE) -> Item:
+    """An item of a project the caller can see, with ``project.caller_role`` set; else 404. The caller's
+    role must be one of ``require`` (else 403)."""
     item = Item.objects.filter(pk=item_id, project__organization_id__in=organization_ids(user)).first()
     if item is None:
         raise NotFound(ITEM_NOT_FOUND)
-    item.project = project_get_for_user(user=user, project_id=item.project_id)
+    item.project = project_get_for_user(user=user, project_id=item.project_id, require=require)
     return item
 
 

@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.services import audit_record
 from labeling.lifecycle import item_imported_fields
 from labeling.models import HumanLabel, ImportJob, Item, item_file_name
@@ -195,7 +195,7 @@ def item_delete(*, item: Item, actor: User, actor_role: str) -> None:
     if not (actor_role == ProjectRole.MANAGER or (actor_role == ProjectRole.LABELER and item.uploaded_by_id == actor.pk)):
         raise DomainError(ITEM_DELETE_FORBIDDEN, status_code=403)
     name = item.file.name if item.file else ""
-    audit_record(actor=actor, organization=item.project.organization, action="item.deleted", target=item,
+    audit_record(actor=actor, organization=item.project.organization, action=AuditEvent.Action.ITEM_DELETED, target=item,
                  metadata={"project": item.project_id, "original_name": item.original_name,
                            "content_hash": item.content_hash})
     item.delete()

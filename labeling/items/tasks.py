@@ -1,4 +1,5 @@
-"""Celery tasks of labeling.items: each loads ids, calls a service and records failure."""
+"""Celery tasks of labeling.items: each loads ids, calls a service, and fails the import under the one
+failure rule (modelship.failures)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from celery import shared_task
 
 from labeling import task_names
 from labeling.items.imports import import_job_fail, import_job_run
+from modelship.exceptions import DomainError
+from modelship.failures import run_or_fail
 
 
-@shared_task(name=task_names.IMPORT_RUN, acks_late=True, ignore_result=True)
-def import_run(import_job_id: int) -> None:
-    """Import a staged upload (``default`` queue). A finished job is skipped, so redelivery is harmless."""
-    try:
-        import_job_run(import_job_id=import_job_id)
-    except Exception as exc:
-        import_job_fail(import_job_id=import_job_id, error=exc)
-        raise
+@shared_task(bind=True, name=task_names.IMPORT_RUN, acks_late=True, ignore_result=True)
+def import_run(self, import_job_id: int) -> None:
+    """Import a staged upload (``default`` queue). A finished job is skipped, so redelivery is harmless;
+    a retry keeps the items already committed and imports each of the rest once."""
+    run_or_fail(self, run=lambda: import_job_run(import_job_id=import_job_id),
+                fail=lambda error, attempts: import_job_fail(import_job_id=import_job_id, error=error),
+                expected=(DomainError,))

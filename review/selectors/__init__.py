@@ -27,8 +27,6 @@ from review.selectors.queue import (
     queue_strategy_get,
     review_item_get,
     review_progress,
-    review_project_for_request,
-    review_project_get,
     review_projects_for,
     top_predictions,
     uncertainty_order,
@@ -38,7 +36,6 @@ __all__ = [
     "AUDIT_REASON", "AUDIT_STATES", "HUMAN_SOURCES", "ITEM_NOT_FOUND", "QUEUE_STRATEGIES",
     "UNKNOWN_STRATEGY", "QueueStrategy", "adjudication_list", "audit_pending_q", "audit_pool",
     "gold_list", "gold_pool", "items_for_display", "open_for_review_q", "own_leases", "pool_in_order", "queue_pool",
-    "queue_strategy", "queue_strategy_get", "review_item_get", "review_progress", "review_project_for_request",
-    "review_project_get", "review_projects_for",
+    "queue_strategy", "queue_strategy_get", "review_item_get", "review_progress", "review_projects_for",
     "top_predictions", "uncertainty_order",
 ]

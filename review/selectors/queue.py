@@ -19,7 +19,7 @@ rows it returns (``SELECT … FOR UPDATE SKIP LOCKED``), skipping those another 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -30,9 +30,9 @@ from accounts.models import Membership
 from labeling.active_learning.services import NO_POOL, samples_suggest
 from labeling.models import Item
 from modelship.exceptions import DomainError, NotFound
-from projects.models import Category, Project, ProjectAssignment
-from projects.permissions import effective_project_role, project_roles_for, require_project_role
-from projects.selectors import PROJECT_NOT_FOUND, project_list_roles, projects_for
+from projects.models import Category, Project
+from projects.permissions import ANY_PROJECT_ROLE
+from projects.selectors import project_get_for_user, project_list_roles, projects_for
 from review.models import ReviewDecision
 
 UNKNOWN_STRATEGY = "Unknown strategy {name!r}; available: {available}."
@@ -220,40 +220,9 @@ def top_predictions(item: Item, *, count: int = 5) -> list[dict]:
 
 # --- the project and items a request works on -------------------------------------------------
 
-def review_project_get(*, user, project_id) -> Project:
-    """A project in one of the caller's organizations, with ``caller_role`` set; else 404.
-
-    The same rule as ``projects.selectors.project_get_for_user`` in one short query, without the
-    item count and schema version it annotates: the queue and decisions are called on every key
-    press, and counting a million items would cost more than all the rest of the request.
-    """
-    try:
-        project_id = int(project_id)
-    except (TypeError, ValueError):
-        raise NotFound(PROJECT_NOT_FOUND) from None
-    member_role = Membership.objects.filter(organization=OuterRef("organization_id"), user=user).values("role")[:1]
-    assigned_role = ProjectAssignment.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
-    project = (
-        Project.objects.select_related("organization")
-        .annotate(member_role=Subquery(member_role), assigned_role=Subquery(assigned_role))
-        .filter(pk=project_id, member_role__isnull=False).first()
-    )
-    if project is None:
-        raise NotFound(PROJECT_NOT_FOUND)
-    project.caller_role = effective_project_role(organization_role=project.member_role,
-                                                 assigned_role=project.assigned_role)
-    return project
-
-
-def review_project_for_request(request, view, project_id) -> Project:
-    """The project (404 if the caller cannot see it), if their role allows this method (else 403)."""
-    project = review_project_get(user=request.user, project_id=project_id)
-    require_project_role(user=request.user, project=project, roles=project_roles_for(view, request.method))
-    return project
-
-
-def review_item_get(*, user, item_id) -> Item:
-    """An item of a project the caller can see (as an id and its project, with ``caller_role``); else 404."""
+def review_item_get(*, user, item_id, require: Iterable[str] = ANY_PROJECT_ROLE) -> Item:
+    """An item of a project the caller can see (as an id and its project, with ``caller_role``); else 404.
+    The caller's role must be one of ``require`` (else 403)."""
     try:
         item_id = int(item_id)
     except (TypeError, ValueError):
@@ -263,7 +232,7 @@ def review_item_get(*, user, item_id) -> Item:
         raise NotFound(ITEM_NOT_FOUND, field="item")
     item = Item(pk=item_id, project_id=project_id)
     try:
-        item.project = review_project_get(user=user, project_id=project_id)
+        item.project = project_get_for_user(user=user, project_id=project_id, require=require)
     except NotFound:
         raise NotFound(ITEM_NOT_FOUND, field="item") from None
     return item

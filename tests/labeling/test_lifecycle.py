@@ -103,6 +103,18 @@ def test_leasing_skips_items_someone_else_holds_and_release_gives_back_only_your
     assert (free.lease_owner_id, free.lease_expires_at, held.lease_owner_id) == (None, None, sam.pk)
 
 
+def test_renewing_extends_only_leases_the_reviewer_still_holds(project):
+    rita = UserFactory()
+    soon, later = timezone.now() + timedelta(minutes=1), timezone.now() + timedelta(minutes=10)
+    held = ItemFactory(project=project, state=State.NEEDS_REVIEW, lease_owner=rita, lease_expires_at=soon)
+    given_back = ItemFactory(project=project, state=State.NEEDS_REVIEW)  # skipped while the queue was read
+    assert lifecycle.items_leased(item_ids=[], renew_ids=[held.pk, given_back.pk], user=rita, expires_at=later) == 1
+    held.refresh_from_db()
+    given_back.refresh_from_db()
+    assert (held.lease_owner_id, held.lease_expires_at) == (rita.pk, later)
+    assert (given_back.lease_owner_id, given_back.lease_expires_at) == (None, None)
+
+
 # --- reviewed, adjudication, reopened ---------------------------------------------------------
 
 def test_a_review_settles_the_item_and_clears_queue_and_lease(project, schema):
