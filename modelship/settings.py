@@ -300,6 +300,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+# Periodic tasks, run by `celery beat`. Analytics: today's statistics row per project and the
+# compaction of the trigger-kept item counts.
+ANALYTICS_STATS_MINUTES = env.int("ANALYTICS_STATS_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE = {
+    "analytics-daily-stats": {"task": "analytics.tasks.daily_stats_record",
+                              "schedule": ANALYTICS_STATS_MINUTES * 60.0},
+}
 # Auto-labeling: chunk size on the inference queue, and request limits of the classify endpoints.
 INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=256)  # bigger chunks pad less per batch
 INFERENCE_CHUNK_MIN = 64

@@ -90,6 +90,10 @@ def test_auto_label_starts_a_job_with_the_chosen_model_and_the_job_page_says_wha
     assert 'aria-valuenow="100.0"' in finished
     assert "Nothing is auto-accepted yet: <strong id=\"audit-remaining\">" in finished
 
+    client.force_login(make_member("reviewer", org))
+    assert client.post(f"/projects/{project.pk}/jobs", {"model": "vader-sentiment"}).status_code == 403
+    assert Job.objects.count() == 1
+
 
 def test_the_jobs_page_lists_every_visible_project_and_filters(client, org, other_org, make_member, project):
     mine = JobFactory(project=project, status="running")
