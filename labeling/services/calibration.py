@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from labeling.engine import FewShotHead, enough_labels, fit_temperature, model_spec
 from labeling.engine.calibration import apply_temperature
-from labeling.engine.precision import choose_threshold
+from labeling.engine.calibration import temperature_update
+from labeling.engine.precision import DEFAULT_DELTA, ltt_threshold
 from labeling.models import HeadVersion, Item, Job, ModelCalibration, Prediction
 from labeling.services.scoring import (
     HUMAN_SOURCES,
@@ -64,23 +65,27 @@ def _out_of_fold_logits(x: np.ndarray, y: np.ndarray, n_categories: int, seed: i
 
 def calibration_fit(*, project: Project, model_name: str, audit_logits: np.ndarray, audit_labels: np.ndarray,
                     pool_logits: np.ndarray | None = None) -> ModelCalibration:
-    """Fit the temperature on the audit slice's logits and choose the threshold for the project's
-    target precision on the same items; store both with how many items they were fitted on."""
+    """Refit the temperature on the audit slice's out-of-fold logits only if that beats the previous
+    fit on held-out NLL, then choose the threshold for the project's target precision by Learn-then-Test
+    on the same items; store both with how many items they were judged on."""
     calibration, _ = ModelCalibration.objects.get_or_create(project=project, model_name=model_name)
-    fit = fit_temperature(audit_logits, audit_labels)
-    probabilities = apply_temperature(audit_logits, fit.temperature)
+    decision = temperature_update(audit_logits, audit_labels, previous=calibration.temperature)
+    if decision.fit is not None:
+        fit = decision.fit
+        calibration.temperature = fit.temperature
+        calibration.ece_before, calibration.ece_after = fit.ece_before, fit.ece_after
+        calibration.nll_before, calibration.nll_after = fit.nll_before, fit.nll_after
+    calibration.fitted_on = len(audit_labels)
+    probabilities = apply_temperature(audit_logits, calibration.temperature)
     confidences = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == audit_labels
     pool = None if pool_logits is None or not len(pool_logits) else apply_temperature(
-        pool_logits, fit.temperature).max(axis=1)
-    choice = choose_threshold(audit_confidences=confidences, audit_correct=correct, target=project.target_precision,
-                              pool_confidences=pool, strict=project.strict_precision)
-    calibration.temperature = fit.temperature
-    calibration.fitted_on = fit.n_items
-    calibration.ece_before, calibration.ece_after = fit.ece_before, fit.ece_after
-    calibration.nll_before, calibration.nll_after = fit.nll_before, fit.nll_after
-    calibration.threshold = choice.threshold if len(audit_labels) >= MIN_AUDIT_LABELS else None
-    calibration.precision = choice.as_dict()
+        pool_logits, calibration.temperature).max(axis=1)
+    guarantee = ltt_threshold(audit_confidences=confidences, audit_correct=correct, pool_confidences=pool,
+                              target=project.target_precision, delta=getattr(project, "precision_delta", DEFAULT_DELTA),
+                              strict=project.strict_precision)
+    calibration.threshold = guarantee.threshold if len(audit_labels) >= MIN_AUDIT_LABELS else None
+    calibration.precision = guarantee.as_dict() | {"calibration": decision.reason}
     calibration.fitted_at = timezone.now()
     calibration.save()
     return calibration

@@ -38,9 +38,10 @@ def test_calibration_fit_on_overconfident_audit_logits_lowers_ece():
     assert calibration.ece_before == pytest.approx(before)
     assert calibration.temperature > 1.5
     assert calibration.ece_after < 0.05 < before
-    # Every prediction has the same confidence, 70% correct: no threshold reaches 90% precision.
+    # Every prediction has the same confidence, 70% correct: no threshold is shown to reach 90% precision.
     assert calibration.threshold is None
-    assert calibration.precision["statement"].startswith("no threshold reaches the 90.0% target")
+    assert calibration.precision["statement"].startswith("no threshold is shown to reach 90.0% with 95% confidence")
+    assert calibration.precision["calibration"].startswith("refitted: held-out NLL ")
 
 
 @pytest.mark.django_db
@@ -54,7 +55,8 @@ def test_threshold_needs_enough_audited_labels():
     calibration = calibration_fit(project=project, model_name="m2", audit_logits=logits, audit_labels=labels)
     assert calibration.threshold is not None
     assert calibration.precision["audited_above"] == MIN_AUDIT_LABELS
-    assert calibration.precision["statement"].startswith("auto-accepted labels: 100.0% correct (95% CI ")
+    assert calibration.precision["statement"].startswith(
+        "auto-accepted labels are at least 80.0% correct with 95% confidence (Learn-then-Test, binomial, on 30 audited")
 
 
 @pytest.mark.django_db
