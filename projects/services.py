@@ -13,6 +13,7 @@ from accounts.services import audit_record
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
 from projects.schemas import categories_validate
+from projects.storage import project_storage_prefix, stored_prefix_delete
 from projects.template_catalog import default_model_for, template_get, template_list
 
 PROJECT_NAME_TAKEN = "A project named {name!r} already exists in this organization."
@@ -128,10 +129,7 @@ def project_update(*, project: Project, actor: User, **changes: Any) -> Project:
 @transaction.atomic
 def project_delete(*, project: Project, actor: User, confirm: str | None = None) -> None:
     """Delete a project; one with items needs ``confirm`` equal to its name. Its files go after commit."""
-    from labeling.models import Item
-    from labeling.services.files import project_storage_prefix, stored_prefix_delete
-
-    count = Item.objects.filter(project=project).count()
+    count = project.items.count()
     if count and (confirm or "").strip() != project.name:
         raise DomainError(DELETE_CONFIRM_REQUIRED.format(count=count), field="confirm")
     prefix = project_storage_prefix(project.pk)

@@ -22,9 +22,9 @@ EXPECTED = {
     ("/api/upload", "post"): {"201", "202", "400", "401", "403", "404", "413"},
     ("/api/uploads", "get"): {"200", "400", "401", "404"},
     ("/api/uploads/{import_id}", "get"): {"200", "401", "404"},
-    ("/api/files/{id}", "get"): {"200", "400", "401", "404"},
-    ("/api/files/{id}", "delete"): {"204", "401", "403", "404"},
-    ("/api/files/{item_id}/download", "get"): {"200", "401", "404"},
+    ("/api/files/{user_id}", "get"): {"200", "400", "401", "404"},
+    ("/api/items/{item_id}", "delete"): {"204", "401", "403", "404"},
+    ("/api/items/{item_id}/download", "get"): {"200", "401", "404"},
 }
 
 

