@@ -24,6 +24,8 @@ urlpatterns = [
     path("models", inference_api.ModelListView.as_view(), name="models"),
     path("projects/<int:project_id>/calibration", learning_api.ProjectCalibrationView.as_view(),
          name="project-calibration"),
+    path("projects/<int:project_id>/learning", learning_api.ProjectLearningView.as_view(), name="project-learning"),
+    path("projects/<int:project_id>/learn", learning_api.ProjectLearnView.as_view(), name="project-learn"),
     path("active-learning/strategies", active_learning_api.StrategiesView.as_view(), name="al-strategies"),
     path("active-learning/suggest-samples/<int:job_id>", active_learning_api.SuggestSamplesView.as_view(),
          name="al-suggest"),
