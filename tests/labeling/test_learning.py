@@ -94,7 +94,8 @@ def test_learning_promotes_a_better_head_and_rescores_waiting_items():
 
 @pytest.mark.worker
 def test_labels_added_triggers_learning_on_the_worker(worker):
-    project = ProjectFactory(default_model="vader-sentiment", audit_slice_size=50, learn_every=3)
+    project = ProjectFactory(default_model="vader-sentiment", audit_slice_size=50, learn_first=0, learn_every=3,
+                             learn_next_at=3)
     LabelSchemaFactory(project=project, categories=["positive", "negative", "neutral"])
     texts = ["I love it", "I hate it", "Great stuff", "Terrible stuff", "Wonderful", "Awful"]
     items = [ItemFactory(project=project, text=t) for t in texts]
@@ -103,9 +104,9 @@ def test_labels_added_triggers_learning_on_the_worker(worker):
     for item, label in zip(items, ["positive", "negative"] * 3, strict=True):
         Item.objects.filter(pk=item.pk).update(final_labels=[label], final_source="review", state="reviewed")
     assert labels_added(project_id=project.id, count=2) is False
-    assert Project.objects.get(pk=project.pk).labels_since_learning == 2
+    assert Project.objects.get(pk=project.pk).labels_counted == 2
     assert labels_added(project_id=project.id, count=1) is True
-    assert Project.objects.get(pk=project.pk).labels_since_learning == 0
+    assert Project.objects.get(pk=project.pk).learn_next_at == 6
     calibration = wait_until(lambda: ModelCalibration.objects.filter(project=project, model_name="vader-sentiment",
                                                                      fitted_on=6).first(),
                              timeout=60, message="the learning task to fit calibration")
