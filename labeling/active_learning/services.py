@@ -95,9 +95,11 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
     if has_embeddings and spec_needs & {"embeddings", "labelled_embeddings", "committee"}:
         vectors = stored_embeddings(item_ids, embedder)
         keep = [k for k, i in enumerate(item_ids) if i in vectors]
-        item_ids = [item_ids[k] for k in keep]
-        probs = probs[keep]
-        embeddings = np.stack([vectors[i] for i in item_ids]) if item_ids else None
+        if "embeddings" in STRATEGIES[strategy].requires or len(keep) == len(item_ids):
+            item_ids = [item_ids[k] for k in keep]
+            probs = probs[keep]
+            embeddings = np.stack([vectors[i] for i in item_ids]) if item_ids else None
+        # else: embeddings only help this strategy, and some items have none yet: rank every item without them
         _, labelled_ids, labels, _ = human_labelled(project, schema)
         labelled_ids = labelled_ids.tolist()
         labelled_vectors = stored_embeddings(labelled_ids, embedder)
