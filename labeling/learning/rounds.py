@@ -17,12 +17,13 @@ setting changes) works only from stored outputs, never a forward pass:
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 from celery import current_app
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -147,15 +148,41 @@ def items_rescore(*, project: Project, schema: LabelSchema, scorer: ProjectScore
                              started_at=now, finished_at=now)
     scored = scorer._finish(np.asarray(logits, dtype=np.float64), multi_label_logits=False)
     with transaction.atomic():
+        created = _predictions_insert(job=job, scorer=scorer, schema=schema, ids=ids, scored=scored)
+        lifecycle.items_rescored(predictions=[
+            lifecycle.FreshPrediction(item_id=item_id, prediction_id=created[item_id], labels=s.labels,
+                                      confidence=s.confidence) for item_id, s in zip(ids, scored, strict=True)])
+    return len(ids)
+
+
+def _predictions_insert(*, job: Job, scorer: ProjectScorer, schema: LabelSchema, ids: list[int], scored) -> dict:
+    """Insert one prediction per item; item id -> prediction id. On PostgreSQL one ``INSERT … SELECT FROM
+    unnest(…)`` per 5,000 rows (Django's bulk_create spends longer compiling SQL than the database
+    spends writing it: a round must stay fast on ten thousand items)."""
+    if connection.vendor != "postgresql":
         created = Prediction.objects.bulk_create(
             [Prediction(item_id=i, job=job, model_name=scorer.model_name, schema=schema, labels=s.labels,
                         confidence=s.confidence, probabilities=s.probabilities, logits=s.logits,
                         temperature=scorer.temperature, calibrated=scorer.calibrated)
              for i, s in zip(ids, scored, strict=True)], batch_size=2000)
-        lifecycle.items_rescored(predictions=[
-            lifecycle.FreshPrediction(item_id=p.item_id, prediction_id=p.pk, labels=s.labels, confidence=s.confidence)
-            for p, s in zip(created, scored, strict=True)])
-    return len(ids)
+        return {p.item_id: p.pk for p in created}
+    table = connection.ops.quote_name(Prediction._meta.db_table)
+    out: dict[int, int] = {}
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 5000):
+            part, rows = ids[start:start + 5000], scored[start:start + 5000]
+            cursor.execute(
+                f"INSERT INTO {table} (item_id, job_id, model_name, schema_id, labels, confidence, probabilities, "
+                "logits, temperature, calibrated, created_at) "
+                "SELECT u.item_id, %s, %s, %s, u.labels::jsonb, u.confidence, u.probabilities::jsonb, u.logits::jsonb, "
+                "%s, %s, %s FROM unnest(%s::bigint[], %s::text[], %s::float8[], %s::text[], %s::text[]) "
+                "AS u(item_id, labels, confidence, probabilities, logits) RETURNING item_id, id",
+                [job.pk, scorer.model_name, schema.pk, scorer.temperature, scorer.calibrated, now, part,
+                 [json.dumps(s.labels) for s in rows], [s.confidence for s in rows],
+                 [json.dumps(s.probabilities) for s in rows], [json.dumps(s.logits) for s in rows]])
+            out.update(cursor.fetchall())
+    return out
 
 
 # --- heads ----------------------------------------------------------------------------------------
