@@ -91,7 +91,9 @@ def _start_worker(log: Path) -> subprocess.Popen:
     import redis
     from django.conf import settings
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    if redis.Redis.from_url(settings.CELERY_BROKER_URL).dbsize():
+        print(f"  note: the broker {settings.CELERY_BROKER_URL} is not empty; give the bench a database of its own",
+              flush=True)
     out = open(log, "wb")  # noqa: SIM115 (open while the worker runs)
     proc = subprocess.Popen([sys.executable, str(ROOT / "celery_worker.py"), "--concurrency", "1", "--loglevel",
                              "WARNING", "--hostname", f"bench-trust-{os.getpid()}@localhost"],

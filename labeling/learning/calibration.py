@@ -12,7 +12,7 @@ import numpy as np
 from django.utils import timezone
 
 from labeling.engine.calibration import apply_temperature, temperature_update
-from labeling.engine.precision import ltt_threshold
+from labeling.engine.precision import fewest_for_guarantee, ltt_threshold
 from labeling.inference.scoring import (
     HUMAN_SOURCES,
     active_head,
@@ -81,7 +81,9 @@ def calibration_report(*, project: Project) -> dict:
                       else (calibration.threshold if calibration else None)),
         "threshold_source": "manual" if project.auto_accept_threshold is not None else "audit slice",
         "audit_slice": {"size": Item.objects.filter(project=project, in_audit_slice=True).count(),
-                        "labelled": audit_labelled, "needed": MIN_AUDIT_LABELS},
+                        "labelled": audit_labelled,
+                        # the fewest audited items above a threshold, all correct, for the guarantee to hold
+                        "needed": fewest_for_guarantee(project.target_precision, project.precision_delta)},
         "precision": live_statement(project=project, schema=schema, calibration=calibration),
     }
 
