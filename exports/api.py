@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -101,6 +102,18 @@ class ProjectExportCreateView(APIView):
         export, created = services.export_create(project=project, created_by=request.user, format_name=format_name,
                                                  options=options)
         return _created(export, created)
+
+
+class ProjectExportListView(GenericAPIView):
+    """A project's exports, newest first, each with its status, size and (when finished) download link."""
+
+    serializer_class = ExportSerializer
+
+    @extend_schema(responses={200: ExportSerializer(many=True), **_errors(401, 404)})
+    def get(self, request, project_id: int):
+        project = project_for_request(request, self, project_id)
+        page = self.paginate_queryset(selectors.exports_for(project=project))
+        return self.get_paginated_response(ExportSerializer(page, many=True).data)
 
 
 class ExportDetailView(APIView):

@@ -48,6 +48,12 @@ def export_get_for_user(*, user: User, public_id: str) -> Export:
     return export
 
 
+def exports_for(*, project: Project) -> QuerySet[Export]:
+    """A project's exports, newest first (a page costs one query)."""
+    return (Export.objects.filter(project=project).select_related("schema", "created_by")
+            .order_by("-created_at", "-id"))
+
+
 EXPORT_FILE_GONE = "The export's file is no longer in storage; create the export again."
 
 

@@ -164,6 +164,10 @@ class Item(models.Model):
             models.Index(fields=["uploaded_by", "project", "-id"]),
             models.Index(fields=["project", "decided_at"]),
             models.Index(fields=["project", "state", "confidence", "id"], name="item_queue_order"),
+            # The data browser's filters and sorts (labeling.items.selectors.items_browse); its label
+            # filter uses GIN indexes on final_labels and predicted_labels, PostgreSQL only (migration 0006).
+            models.Index(fields=["project", "confidence", "id"], name="item_browse_confidence"),
+            models.Index(fields=["project", "final_source", "id"], name="item_browse_source"),
         ]
 
     def __str__(self) -> str:

@@ -201,6 +201,7 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default=(
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ModelShip <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a reset link stays valid
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=7 * 24)  # hours an invitation link stays valid
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -251,8 +252,36 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "projects.models.Project.Status",
         "ImportJobStatusEnum": "labeling.models.ImportJob.Status",
         "ItemKindEnum": "labeling.models.Item.Kind",
+        "ItemStateEnum": "labeling.models.Item.State",
     },
 }
+
+# --- Billing (billing app): credits, plans and Stripe. Off until STRIPE_SECRET_KEY is set ----------
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")  # dj-stripe reads the same name
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")  # whsec_…: verifies /api/billing/webhook
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # another Stripe API server (e.g. stripe-mock); default Stripe's
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+# Off: unlimited credits and no plan limits (a self-hosted ModelShip has nothing to sell).
+BILLING_ENABLED = env.bool("BILLING_ENABLED", default=bool(STRIPE_SECRET_KEY))
+# Stripe price ids of the plans' subscriptions, and of credit packs ("credits=price_id,...").
+STRIPE_PLAN_PRICES = {
+    "pro": env("STRIPE_PRICE_PRO", default=""),
+    "team": env("STRIPE_PRICE_TEAM", default=""),
+    "enterprise": env("STRIPE_PRICE_ENTERPRISE", default=""),
+}
+STRIPE_CREDIT_PACKS = {int(k): v for k, v in env.dict("STRIPE_CREDIT_PACKS", default={}).items()}
+BILLING_SITE_URL = env("BILLING_SITE_URL", default="")  # where Checkout returns (default: the request's host)
+# Credits per item auto-labelled: by modality, and per model where a model costs more.
+BILLING_PRICE_TEXT = env.int("BILLING_PRICE_TEXT", default=1)
+BILLING_PRICE_IMAGE = env.int("BILLING_PRICE_IMAGE", default=5)
+BILLING_MODEL_PRICES = {k: int(v) for k, v in env.dict(
+    "BILLING_MODEL_PRICES", default={"resnet-50": "8", "vit-base": "10"}).items()}
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+if BILLING_ENABLED:
+    # dj-stripe mirrors Stripe's objects (the organizations' customers). Only with billing on: its
+    # migrations take minutes on SQLite, which the embedded default should not pay for.
+    INSTALLED_APPS.append("djstripe")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

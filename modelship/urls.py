@@ -3,7 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import page_urlpatterns as account_page_urlpatterns
+from billing.urls import page_urlpatterns as billing_pages
+from exports.urls import page_urlpatterns as export_page_urlpatterns
+from labeling.urls import page_urlpatterns as labeling_page_urlpatterns
 from modelship.api import HealthView
+from projects.urls import page_urlpatterns as project_page_urlpatterns
 from review.urls import page_urlpatterns
 
 api_patterns = [
@@ -13,6 +17,7 @@ api_patterns = [
     path("", include("labeling.urls")),
     path("", include("review.urls")),
     path("", include("exports.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +26,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include(api_patterns)),
     *account_page_urlpatterns,
+    *project_page_urlpatterns,
+    *labeling_page_urlpatterns,
+    *export_page_urlpatterns,
     *page_urlpatterns,
+    *billing_pages,
 ]

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accounts.models import Membership, Organization, User
+from accounts.plans import limit_check
 from accounts.services import audit_record
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
@@ -82,6 +83,7 @@ def project_create(
     if not project_type:
         raise DomainError(PROJECT_TYPE_REQUIRED, field="project_type")
     _check_name_free(organization_id=organization.pk, name=name)
+    limit_check(organization=organization, what="projects", existing=Project.objects.filter(organization=organization))
     try:
         with transaction.atomic():
             project = Project.objects.create(

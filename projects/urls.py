@@ -17,3 +17,11 @@ urlpatterns = [
          name="project-assignment"),
     path("projects/<int:project_id>/analytics", api.ProjectAnalyticsView.as_view(), name="project-analytics"),
 ]
+
+# Server-rendered pages, at the site root.
+from projects import views  # noqa: E402
+
+page_urlpatterns = [
+    path("projects/new", views.project_new_page, name="project-new"),
+    path("projects/<int:project_id>/labels", views.labels_page, name="project-labels"),
+]

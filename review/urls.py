@@ -21,4 +21,5 @@ page_urlpatterns = [
     path("", views.project_list_page, name="project-list"),
     path("projects/<int:project_id>/review", views.review_page, name="review-page"),
     path("projects/<int:project_id>/manage", views.manage_page, name="manage-page"),
+    path("projects/<int:project_id>/settings", views.project_settings_page, name="project-settings"),
 ]

@@ -19,6 +19,7 @@ from labeling.inference.serializers import (
     ClassifyResultSerializer,
     ClassifyTextSerializer,
     ImageBatchSerializer,
+    JobFilterSerializer,
     JobSerializer,
     ModelSerializer,
     PredictionSerializer,
@@ -119,7 +120,7 @@ class ClassifyTextBatchView(APIView):
     project_roles = UPLOADERS
 
     @extend_schema(request=TextBatchSerializer, responses={202: BatchJobSerializer,
-                                                           **_errors(400, 401, 403, 404, 413)})
+                                                           **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         _check_batch(len(request.data.get("texts") or []) if isinstance(request.data.get("texts"), list) else 0)
         data = TextBatchSerializer(data=request.data)
@@ -142,7 +143,7 @@ class ClassifyImageBatchView(APIView):
     project_roles = UPLOADERS
 
     @extend_schema(request={"multipart/form-data": ImageBatchSerializer},
-                   responses={202: BatchJobSerializer, **_errors(400, 401, 403, 404, 413)})
+                   responses={202: BatchJobSerializer, **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         _check_batch(len(request.FILES.getlist("files")))
         data = ImageBatchSerializer(data=request.data)
@@ -161,7 +162,7 @@ class ProjectClassifyView(APIView):
     project_roles = UPLOADERS
     parser_classes = [JSONParser]
 
-    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 402, 403, 404)})
     def post(self, request, project_id: int):
         data = ProjectClassifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -169,6 +170,24 @@ class ProjectClassifyView(APIView):
         job = job_create(project=project, created_by=request.user, model_name=data.validated_data.get("model"),
                          item_ids=data.validated_data.get("item_ids"))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JobListView(GenericAPIView):
+    """Jobs in the projects you can see, newest first; filter by project, status and kind."""
+
+    serializer_class = JobSerializer
+
+    @extend_schema(parameters=[JobFilterSerializer], responses={200: JobSerializer(many=True),
+                                                                **_errors(400, 401, 404)})
+    def get(self, request):
+        filters = JobFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        project = project_for_request(request, self, f["project"]) if "project" in f else None
+        jobs = selectors.jobs_visible_to(user=request.user, project=project, status=f.get("status"),
+                                         kind=f.get("kind"))
+        page = self.paginate_queryset(jobs)
+        return self.get_paginated_response(JobSerializer(page, many=True).data)
 
 
 class JobDetailView(APIView):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from billing import services as billing
 from labeling import task_names
 from labeling.engine import MODELS, ModelSpec, UnknownModelError, model_spec
 from labeling.engine.precision import audit_top_up
@@ -109,6 +110,8 @@ def job_create(*, project: Project, created_by: User | None, model_name: str | N
     size = _chunk_size(chunk_size)
     job = Job.objects.create(project=project, kind=kind, model_name=name, schema=schema, total=len(ids),
                              chunk_size=size, created_by=created_by)
+    # Its cost is held before any work; a 402 (credits missing) rolls the whole job back.
+    billing.job_hold(project=project, job_id=job.pk, model_name=name, items=len(ids), actor=created_by)
     JobChunk.objects.bulk_create(
         [JobChunk(job=job, index=i, item_ids=ids[start:start + size]) for i, start in enumerate(range(0, len(ids), size))],
         batch_size=1000,
@@ -134,6 +137,7 @@ def job_cancel(*, job: Job, actor: User) -> Job:
     job.refresh_from_db()
     if not updated:
         raise DomainError(JOB_ALREADY_FINISHED.format(status=job.status), status_code=409)
+    billing.job_release(organization_id=job.project.organization_id, job_id=job.pk, reason="cancelled")
     audit_record(actor=actor, organization=job.project.organization, action="job.cancelled", target=job)
     return job
 
@@ -198,6 +202,9 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
             return  # another delivery of this chunk already counted it
     Job.objects.filter(pk=job.pk).update(done=F("done") + len(good), failed=F("failed") + failed)
     job_finish_if_complete(job_id=job.pk)
+    if chunk is not None:  # last: the organization's credit row stays locked until this commits
+        billing.chunk_settle(organization_id=job.project.organization_id, project_id=job.project_id, job_id=job.pk,
+                             model_name=job.model_name, used_items=len(good), failed_items=failed)
 
 def job_finish_if_complete(*, job_id: int) -> bool:
     """Mark the job succeeded once every item is counted; exactly one caller wins."""
@@ -207,10 +214,14 @@ def job_finish_if_complete(*, job_id: int) -> bool:
     return bool(finished)
 
 
+@transaction.atomic
 def job_fail(*, job_id: int, error: BaseException) -> None:
     """A chunk raised something that is not an item's fault (e.g. the model's labels don't fit the
     schema): the job fails with that message."""
     message = str(error) or type(error).__name__
-    Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+    failed = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
         status=Job.Status.FAILED, error=message[:2000], finished_at=timezone.now()
     )
+    if failed:
+        organization_id = Job.objects.filter(pk=job_id).values_list("project__organization_id", flat=True).get()
+        billing.job_release(organization_id=organization_id, job_id=job_id, reason="failed")

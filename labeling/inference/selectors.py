@@ -41,3 +41,17 @@ def job_results(*, job: Job, label: str | None = None, min_confidence: float | N
 
 def jobs_for(*, project: Project) -> QuerySet[Job]:
     return Job.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def jobs_visible_to(*, user: User, project: Project | None = None, status: str | None = None,
+                    kind: str | None = None) -> QuerySet[Job]:
+    """The jobs of every project in the caller's organizations (or of one project), newest first,
+    with their project; a page costs one query."""
+    jobs = Job.objects.select_related("project")
+    jobs = jobs.filter(project=project) if project is not None else \
+        jobs.filter(project__organization_id__in=organization_ids(user))
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return jobs.order_by("-created_at", "-id")

@@ -75,6 +75,12 @@ class JobSerializer(serializers.ModelSerializer):
         return round((job.done + job.failed) / job.total, 4) if job.total else 1.0
 
 
+class JobFilterSerializer(serializers.Serializer):
+    project = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=Job.Status.choices, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=Job.Kind.choices, required=False, allow_blank=True)
+
+
 class BatchJobSerializer(serializers.Serializer):
     job = JobSerializer()
     imported = serializers.DictField()
