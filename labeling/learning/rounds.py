@@ -60,11 +60,16 @@ WHY_MULTI_LABEL = "multi-label schemas keep the model's own scores"
 
 # --- eligibility and the bulk decision ------------------------------------------------------------
 
+def decidable_q() -> Q:
+    """Item columns only (PostgreSQL re-checks them on a row a concurrent decision just changed, where a
+    join's subquery would not): no person's label, not in the audit slice, no review part-way through."""
+    return (Q(state__in=ELIGIBLE_STATES, in_audit_slice=False, review_count=0) & ~Q(final_source__in=HUMAN_SOURCES)
+            & ~Q(queue_reason=Item.QueueReason.ADJUDICATION))
+
+
 def eligible_q(schema: LabelSchema) -> Q:
-    """Items a threshold decides: a prediction under ``schema``, no person's label, not in the audit
-    slice, not part-way through review (overlap or adjudication)."""
-    return (Q(state__in=ELIGIBLE_STATES, prediction__schema=schema, in_audit_slice=False, review_count=0)
-            & ~Q(final_source__in=HUMAN_SOURCES) & ~Q(queue_reason=Item.QueueReason.ADJUDICATION))
+    """Items a threshold decides: decidable, with a prediction under ``schema``."""
+    return decidable_q() & Q(prediction__schema=schema)
 
 
 def audit_waiting_q() -> Q:
@@ -96,7 +101,7 @@ def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | 
         else:
             accept.append(item_id)
     was_accepted = {item_id for item_id, _, state in rows if state == Item.State.AUTO_ACCEPTED}
-    guard = Q(project=project) & eligible_q(schema)
+    guard = Q(project=project) & decidable_q()  # re-checked row by row inside each UPDATE
     with transaction.atomic():
         lifecycle.items_audit_hold(project=project, waiting=audit_waiting_q())
         accepted = lifecycle.items_auto_accepted(item_ids=accept, schema=schema, guard=guard)
@@ -338,7 +343,6 @@ def _round(*, project_id: int, trigger: str, learn: bool) -> dict:
         calibration.ece_before = expected_calibration_error(apply_temperature(audit_logits, 1.0), audit_labels)
         calibration.ece_after = expected_calibration_error(
             apply_temperature(audit_logits, calibration.temperature), audit_labels)
-    calibration.save()
     scorer.temperature, scorer.calibrated = calibration.temperature, bool(calibration.fitted_on)
     if promoted:
         summary["audit_added"] = audit_slice_ensure(project=project, model_changed=True)
