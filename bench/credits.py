@@ -12,7 +12,8 @@
    chunks on a real Celery worker, from the request to the job's end) with billing off and on,
    alternating, ``--repeats`` times each, in the same run. With billing on the job holds its cost
    and every chunk settles in its own transaction. Prints items/s (median) per mode and the cost of
-   billing in percent (goal: under 2%).
+   billing in percent (goal: under 2%). The same jobs also run in this process, chunk after chunk
+   (no broker, no polling: less noise), timing the time spent inside billing's hooks.
 
 The database is dropped and created again unless ``--keep``. The broker is ``CELERY_BROKER_URL`` (a
 filesystem broker in a temporary folder when unset). Prints tables; asserts nothing about speed.
@@ -158,7 +159,7 @@ def pipeline_stage(*, user, org, model: str, items: int, repeats: int) -> dict[s
 
     env = dict(os.environ, MODELSHIP_HEARTBEAT_SECONDS="5")
     worker = subprocess.Popen([sys.executable, str(ROOT / "celery_worker.py"), "--concurrency", "1",
-                               "--loglevel", "WARNING"], env=env, cwd=ROOT)
+                               "--loglevel", "WARNING"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     rates: dict[str, list[float]] = {"off": [], "on": []}
     try:
         settings.BILLING_ENABLED = False
@@ -173,6 +174,57 @@ def pipeline_stage(*, user, org, model: str, items: int, repeats: int) -> dict[s
         worker.terminate()
         worker.wait(timeout=60)
     return rates
+
+
+def in_process_stage(*, user, org, model: str, items: int, repeats: int) -> dict:
+    """The same jobs run chunk by chunk in this process (no broker, no polling): items/s per mode, and
+    the time spent inside billing's hooks (``job_hold``, ``chunk_settle``) as a share of the job's time."""
+    from django.conf import settings
+
+    from billing import services as billing
+    from labeling.inference.jobs import chunk_run, job_create
+    from labeling.models import Item, JobChunk
+    from projects.models import Category, LabelSchema, Project
+
+    project = Project.objects.create(organization=org, name="bench in process", project_type="text_classification",
+                                     default_model=model, audit_slice_size=0, created_by=user)
+    schema = LabelSchema.objects.create(project=project, version=1, multi_label=False, min_labels=1, max_labels=1)
+    Category.objects.bulk_create([Category(schema=schema, name=n, path=n, order=i)
+                                  for i, n in enumerate(("positive", "negative", "neutral"))])
+    spent = {"billing": 0.0}
+
+    def timed(function):
+        def wrapper(**kwargs):
+            began = time.perf_counter()
+            try:
+                return function(**kwargs)
+            finally:
+                spent["billing"] += time.perf_counter() - began
+        return wrapper
+
+    billing.job_hold, billing.chunk_settle = timed(billing.job_hold), timed(billing.chunk_settle)
+    results: dict = {"off": [], "on": [], "share": []}
+    for r in range(repeats + 1):
+        for mode in ("off", "on") if r % 2 == 0 else ("on", "off"):
+            settings.BILLING_ENABLED = mode == "on"
+            rows = []
+            for n in range(items):
+                text = f"{TEXTS[n % len(TEXTS)]} [in-process {mode}{r} {n}]"
+                rows.append(Item(project=project, kind="text", text=text,
+                                 content_hash=hashlib.sha256(text.encode()).hexdigest()))
+            Item.objects.bulk_create(rows, batch_size=1000)
+            spent["billing"] = 0.0
+            began = time.perf_counter()
+            job = job_create(project=project, created_by=user)
+            for index in JobChunk.objects.filter(job=job).order_by("index").values_list("index", flat=True):
+                chunk_run(job_id=job.pk, index=index)
+            wall = time.perf_counter() - began
+            if r == 0:
+                continue  # the first round loads the model
+            results[mode].append(items / wall)
+            if mode == "on":
+                results["share"].append(spent["billing"] / wall * 100)
+    return results
 
 
 def main() -> None:
@@ -201,6 +253,8 @@ def main() -> None:
     settings.BILLING_ENABLED = True
     user = user_register(email="bench@example.com", password="bench-password-123")
     org = user.memberships.get().organization
+    org.plan = org.Plan.ENTERPRISE  # no monthly item limit in the way of the repeated jobs
+    org.save(update_fields=["plan"])
     credits_grant(organization=org, amount=10_000_000, reason="bench")
 
     debits = debits_stage(url, org.pk, args.processes, args.debits)
@@ -210,6 +264,16 @@ def main() -> None:
           f"{debits['p99']:>7.2f} {str(debits['balance'] == debits['ledger']):>17}")
     if args.skip_pipeline:
         return
+
+    inproc = in_process_stage(user=user, org=org, model=args.model, items=args.items, repeats=args.repeats)
+    off, on = statistics.median(inproc["off"]), statistics.median(inproc["on"])
+    print(f"\nIn process (job_create, then every chunk_run; no broker), {args.items} items with {args.model}, "
+          f"{args.repeats} jobs per mode (median)")
+    print(f"{'billing':>8} {'items/s':>8} {'runs':>30}")
+    for mode, rate in (("off", off), ("on", on)):
+        print(f"{mode:>8} {rate:>8.0f} {', '.join(f'{r:.0f}' for r in inproc[mode]):>30}")
+    print(f"time inside billing's hooks: {statistics.median(inproc['share']):.2f}% of the job (goal: under 2%); "
+          f"throughput difference {(off - on) / off * 100:+.1f}%")
 
     rates = pipeline_stage(user=user, org=org, model=args.model, items=args.items, repeats=args.repeats)
     off, on = statistics.median(rates["off"]), statistics.median(rates["on"])

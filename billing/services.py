@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Q, Subquery, Sum
 from django.utils import timezone
 from rest_framework import status
 
@@ -78,26 +78,37 @@ def account_open(*, organization_id: int) -> CreditAccount:
     return _account_locked(organization_id)
 
 
-def _post(*, organization_id: int, kind: str, amount: int, reason: str, held_change: int = 0,
-          actor: User | None = None, actor_id: int | None = None, project_id: int | None = None, job_id: int | None = None,
-          export_id: int | None = None, model_name: str = "", items: int = 0,
-          stripe_event_id: str = "", account: CreditAccount | None = None) -> CreditTransaction:
-    """Append one transaction and move the cached sums with it; the caller holds the transaction."""
-    if account is None:
-        account = _account_locked(organization_id)
-    balance = account.balance + amount
-    if balance < 0:
-        raise InsufficientCredits(cost=-amount, balance=account.balance)
-    held = account.held + held_change
-    row = CreditTransaction.objects.create(
-        organization_id=organization_id, kind=kind, amount=amount, held_change=held_change, balance_after=balance,
-        reason=reason[:300], actor_id=actor.pk if actor is not None and actor.is_authenticated else actor_id,
-        project_id=project_id, job_id=job_id, export_id=export_id, model_name=model_name, items=items,
-        stripe_event_id=stripe_event_id,
+def _entry(*, organization_id: int, kind: str, amount: int, reason: str, held_change: int = 0,
+           actor: User | None = None, actor_id: int | None = None, project_id: int | None = None,
+           job_id: int | None = None, export_id: int | None = None, model_name: str = "", items: int = 0,
+           stripe_event_id: str = "") -> CreditTransaction:
+    return CreditTransaction(
+        organization_id=organization_id, kind=kind, amount=amount, held_change=held_change, reason=reason[:300],
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else actor_id, project_id=project_id,
+        job_id=job_id, export_id=export_id, model_name=model_name, items=items, stripe_event_id=stripe_event_id,
     )
+
+
+def _apply(account: CreditAccount, entries: list[CreditTransaction]) -> list[CreditTransaction]:
+    """Append ``entries`` (one INSERT) and move the account's cached sums with them (one UPDATE); the
+    caller holds the transaction and the account's row lock. 402 if the balance would go below zero."""
+    balance, held = account.balance, account.held
+    for entry in entries:
+        if balance + entry.amount < 0:
+            raise InsufficientCredits(cost=-entry.amount, balance=balance)
+        balance, held = balance + entry.amount, held + entry.held_change
+        entry.balance_after = balance
+    rows = CreditTransaction.objects.bulk_create(entries)
     CreditAccount.objects.filter(pk=account.pk).update(balance=balance, held=held, updated_at=timezone.now())
     account.balance, account.held = balance, held
-    return row
+    return rows
+
+
+def _post(*, account: CreditAccount | None = None, **fields) -> CreditTransaction:
+    """Append one transaction (see ``_apply``), locking the account first unless the caller did."""
+    if account is None:
+        account = _account_locked(fields["organization_id"])
+    return _apply(account, [_entry(**fields)])[0]
 
 
 # --- credits in: grants, purchases, refunds, adjustments ------------------------------------------
@@ -201,20 +212,27 @@ def job_hold(*, project: Project, job_id: int, model_name: str, items: int,
 
 @dataclass(frozen=True)
 class _JobHold:
-    remaining: int  # credits still held for the job
     price: int  # credits per item, as held
     actor_id: int | None  # who started the job: usage is theirs
 
 
 def _job_hold(job_id: int) -> _JobHold | None:
-    sums = CreditTransaction.objects.filter(job_id=job_id).aggregate(
-        remaining=Sum("held_change"), credits=Max("held_change", filter=Q(kind=Kind.HOLD)),
-        items=Max("items", filter=Q(kind=Kind.HOLD)), actor_id=Max("actor_id", filter=Q(kind=Kind.HOLD)),
-    )
-    if not sums["credits"]:
+    """The terms of a job's hold (they never change), or None when the job holds nothing."""
+    row = CreditTransaction.objects.filter(job_id=job_id, kind=Kind.HOLD).values_list(
+        "held_change", "items", "actor_id").first()
+    if row is None:
         return None
-    return _JobHold(remaining=sums["remaining"], price=sums["credits"] // max(1, sums["items"]),
-                    actor_id=sums["actor_id"])
+    credits, items, actor_id = row
+    return _JobHold(price=credits // max(1, items), actor_id=actor_id)
+
+
+def _account_locked_for_job(organization_id: int, job_id: int) -> tuple[CreditAccount, int]:
+    """The account, row-locked, and the credits still held for the job, in one query."""
+    held = (CreditTransaction.objects.filter(job_id=job_id).order_by().values("job_id")
+            .annotate(total=Sum("held_change")).values("total"))
+    account = (CreditAccount.objects.select_for_update(of=("self",)).filter(organization_id=organization_id)
+               .annotate(job_held=Subquery(held)).get())
+    return account, account.job_held or 0
 
 
 def chunk_settle(*, organization_id: int, project_id: int, job_id: int, model_name: str, used_items: int,
@@ -222,37 +240,37 @@ def chunk_settle(*, organization_id: int, project_id: int, job_id: int, model_na
     """A chunk finished: charge its classified items from the job's hold and give back what its failed
     items held. Call it once per chunk, in the transaction that counts the chunk. A job without a hold
     (billing off, a re-score) changes nothing; work done after a cancel is not charged."""
-    if not CreditTransaction.objects.filter(job_id=job_id, kind=Kind.HOLD).exists():
-        return
-    account = _account_locked(organization_id)
     hold = _job_hold(job_id)
-    if hold is None or hold.remaining <= 0:
+    if hold is None:
         return
-    used = min(used_items * hold.price, hold.remaining)
+    account, remaining = _account_locked_for_job(organization_id, job_id)
+    used = min(used_items * hold.price, remaining)
+    unused = min(failed_items * hold.price, remaining - used)
+    common = {"organization_id": organization_id, "actor_id": hold.actor_id, "project_id": project_id,
+              "job_id": job_id, "model_name": model_name}
+    entries = []
     if used:
-        _post(organization_id=organization_id, kind=Kind.SETTLE, amount=0, held_change=-used, account=account,
-              reason=f"job {job_id}: {used_items} items classified", actor_id=hold.actor_id, project_id=project_id, job_id=job_id,
-              model_name=model_name, items=used_items)
-    unused = min(failed_items * hold.price, hold.remaining - used)
+        entries.append(_entry(kind=Kind.SETTLE, amount=0, held_change=-used, items=used_items,
+                              reason=f"job {job_id}: {used_items} items classified", **common))
     if unused:
-        _post(organization_id=organization_id, kind=Kind.RELEASE, amount=unused, held_change=-unused, account=account,
-              reason=f"job {job_id}: {failed_items} items failed", actor_id=hold.actor_id, project_id=project_id,
-              job_id=job_id,
-              model_name=model_name, items=failed_items)
+        entries.append(_entry(kind=Kind.RELEASE, amount=unused, held_change=-unused, items=failed_items,
+                              reason=f"job {job_id}: {failed_items} items failed", **common))
+    if entries:
+        _apply(account, entries)
 
 
 @transaction.atomic
 def job_release(*, organization_id: int, job_id: int, reason: str) -> CreditTransaction | None:
     """Give back every credit still held for a job (it failed or was cancelled)."""
-    if not CreditTransaction.objects.filter(job_id=job_id, kind=Kind.HOLD).exists():
-        return None
-    account = _account_locked(organization_id)
     hold = _job_hold(job_id)
-    if hold is None or hold.remaining <= 0:
+    if hold is None:
         return None
-    return _post(organization_id=organization_id, kind=Kind.RELEASE, amount=hold.remaining,
-                 held_change=-hold.remaining, account=account, reason=f"job {job_id}: {reason}", job_id=job_id,
-                 items=hold.remaining // max(1, hold.price))
+    account, remaining = _account_locked_for_job(organization_id, job_id)
+    if remaining <= 0:
+        return None
+    return _post(organization_id=organization_id, kind=Kind.RELEASE, amount=remaining, held_change=-remaining,
+                 account=account, reason=f"job {job_id}: {reason}", job_id=job_id,
+                 items=remaining // max(1, hold.price))
 
 
 def estimate(*, project: Project, model_name: str, items: int) -> dict:

@@ -24,8 +24,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/results", inference_api.JobResultsView.as_view(), name="job-results"),
     path("jobs/<int:job_id>/cancel", inference_api.JobCancelView.as_view(), name="job-cancel"),
     path("models", inference_api.ModelListView.as_view(), name="models"),
-    path("projects/<int:project_id>/calibration", learning_api.ProjectCalibrationView.as_view(),
-         name="project-calibration"),
     path("projects/<int:project_id>/learning", learning_api.ProjectLearningView.as_view(), name="project-learning"),
     path("projects/<int:project_id>/learn", learning_api.ProjectLearnView.as_view(), name="project-learn"),
     path("active-learning/strategies", active_learning_api.StrategiesView.as_view(), name="al-strategies"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,10 +19,10 @@ from labeling.inference.jobs import job_create
 from labeling.inference.serializers import JobFilterSerializer
 from labeling.items import selectors as item_selectors
 from labeling.items.serializers import ItemBrowseFilterSerializer
-from labeling.learning.calibration import calibration_report
+from labeling.learning.calibration import audit_progress
 from labeling.models import Item, Job
 from modelship.exceptions import DomainError, NotFound
-from projects.permissions import UPLOADERS
+from projects.permissions import PROJECT_ROLE_REQUIRED, UPLOADERS
 from projects.selectors import schema_categories, schema_current
 from projects.views import form_errors, project_for_page
 
@@ -51,7 +52,9 @@ def jobs_page(request: HttpRequest, project_id: int) -> HttpResponse:
     """Start an auto-labeling job with a chosen model; the project's jobs."""
     project = project_for_page(request, project_id)
     can_start = project.caller_role in UPLOADERS
-    if request.method == "POST" and can_start:
+    if request.method == "POST":
+        if not can_start:
+            raise PermissionDenied(PROJECT_ROLE_REQUIRED)
         try:
             job = job_create(project=project, created_by=request.user, model_name=request.POST.get("model") or None)
         except DomainError as exc:
@@ -76,7 +79,7 @@ def job_page(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse
         "schema", "created_by").filter(pk=job_id).first()
     if job is None:
         raise Http404(job_selectors.JOB_NOT_FOUND)
-    calibration = calibration_report(project=project) if job.status in Job.FINISHED else {}
+    calibration = audit_progress(project=project) if job.status in Job.FINISHED else {}
     if calibration:
         audit = calibration["audit_slice"]
         audit["remaining"] = max(audit["needed"] - audit["labelled"], 0)

@@ -178,7 +178,7 @@ UPLOAD_ZIP_RATIO_MIN_BYTES = env.int("UPLOAD_ZIP_RATIO_MIN_BYTES", default=_MiB)
 UPLOAD_REPORT_MAX_ROWS = env.int("UPLOAD_REPORT_MAX_ROWS", default=1000)  # per list in an import report
 IMPORT_ASYNC_ITEMS = env.int("IMPORT_ASYNC_ITEMS", default=500)  # above this many items an import runs on a worker
 IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=50 * _MiB)  # ... or above this many bytes
-IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=1000)  # rows per insert
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)  # rows per insert
 
 # --- Exports (exports.services) -------------------------------------------------------------------
 EXPORT_TTL_HOURS = env.float("EXPORT_TTL_HOURS", default=72.0)  # a finished export's file is kept this long
@@ -300,6 +300,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+# Periodic tasks, run by `celery beat`. Analytics: today's statistics row per project and the
+# compaction of the trigger-kept item counts.
+ANALYTICS_STATS_MINUTES = env.int("ANALYTICS_STATS_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE = {
+    "analytics-daily-stats": {"task": "analytics.tasks.daily_stats_record",
+                              "schedule": ANALYTICS_STATS_MINUTES * 60.0},
+}
 # Auto-labeling: chunk size on the inference queue, and request limits of the classify endpoints.
 INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=256)  # bigger chunks pad less per batch
 INFERENCE_CHUNK_MIN = 64

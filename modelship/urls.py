@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import page_urlpatterns as account_page_urlpatterns
+from analytics.urls import page_urlpatterns as analytics_pages
 from billing.urls import page_urlpatterns as billing_pages
 from exports.urls import page_urlpatterns as export_page_urlpatterns
 from labeling.urls import page_urlpatterns as labeling_page_urlpatterns
@@ -17,6 +18,7 @@ api_patterns = [
     path("", include("labeling.urls")),
     path("", include("review.urls")),
     path("", include("exports.urls")),
+    path("", include("analytics.urls")),
     path("", include("billing.urls")),
 ]
 
@@ -30,5 +32,6 @@ urlpatterns = [
     *labeling_page_urlpatterns,
     *export_page_urlpatterns,
     *page_urlpatterns,
+    *analytics_pages,
     *billing_pages,
 ]

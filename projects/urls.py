@@ -15,7 +15,6 @@ urlpatterns = [
     path("projects/<int:project_id>/assignments", api.AssignmentListView.as_view(), name="project-assignments"),
     path("projects/<int:project_id>/assignments/<int:user_id>", api.AssignmentDetailView.as_view(),
          name="project-assignment"),
-    path("projects/<int:project_id>/analytics", api.ProjectAnalyticsView.as_view(), name="project-analytics"),
 ]
 
 # Server-rendered pages, at the site root.

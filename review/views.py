@@ -1,8 +1,10 @@
-"""Server-rendered pages: login, the project list, the review page and the manager page.
+"""Server-rendered pages: login, the project list, the review page, the project settings, and the
+manager page's forms.
 
 The same permissions as the API: a session login; a project of another organization is a 404 and
 a role that may not review (or manage) it a 403. The review page talks to the JSON API with the
-session and its CSRF token; the manager page's forms post back here and call the same services.
+session and its CSRF token. The manager page itself (its figures are reports) is served by
+``analytics.views``; its forms are applied here, by ``manage_form_apply``, with the same services.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from accounts.models import Role
 from accounts.selectors import memberships_for
 from labeling.engine import list_models
-from labeling.learning.calibration import calibration_report
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role
@@ -105,8 +106,17 @@ def _form_errors(errors: dict) -> str:
     return "; ".join(f"{name}: {' '.join(str(m) for m in messages_)}" for name, messages_ in errors.items())
 
 
-def _manage_post(request: HttpRequest, project: Project) -> None:
-    """Apply one of the manager page's forms; report the outcome as a message."""
+def manage_form_apply(request: HttpRequest, project: Project) -> None:
+    """Apply one of the manager page's forms (settings, gold, adjudication); report the outcome as a
+    message. A domain error becomes an error message. The page itself (its figures are reports) is
+    served by ``analytics.views.manage_page``."""
+    try:
+        _manage_form(request, project)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+
+
+def _manage_form(request: HttpRequest, project: Project) -> None:
     form = request.POST.get("form")
     if form == "settings":
         data = ReviewSettingsSerializer(data=request.POST)
@@ -131,39 +141,6 @@ def _manage_post(request: HttpRequest, project: Project) -> None:
         )
         services.decision_submit(user=request.user, project=project, decision=decision, actor_role=project.caller_role)
         messages.success(request, ADJUDICATED.format(item=item_id))
-
-
-@login_required
-def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project_for_page(request, project_id, MANAGERS)
-    if request.method == "POST":
-        try:
-            _manage_post(request, project)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        return redirect("manage-page", project_id=project.pk)
-    schema, categories = _categories(project)
-    stats = selectors.review_stats(project=project)
-    adjudication = selectors.adjudication_list(project=project)
-    for item in adjudication:
-        answers: dict[str, dict] = {}
-        for decision in item.decisions_shown:
-            key = services.REJECTED if decision.decision == "reject" else "\n".join(decision.labels)
-            entry = answers.setdefault(key, {"value": key, "labels": decision.labels,
-                                             "rejected": key == services.REJECTED, "reviewers": []})
-            entry["reviewers"].append(decision.reviewer.email)
-        item.answers = list(answers.values())
-    model = stats["project"]["model"]
-    confusion_rows = []
-    if not model["multi_label"]:
-        confusion_rows = [{"label": label, "cells": row} for label, row in zip(model["classes"], model["matrix"],
-                                                                               strict=True)]
-    return render(request, "manage.html", {
-        "project": project, "schema": schema, "categories": categories, "stats": stats, "model": model,
-        "confusion_rows": confusion_rows, "adjudication": adjudication,
-        "gold": selectors.gold_list(project=project), "strategies": sorted(selectors.QUEUE_STRATEGIES),
-        "gold_rate": services.gold_rate(), "calibration": calibration_report(project=project),
-    })
 
 
 PROJECT_FIELDS = ("name", "description", "deadline", "default_model", "auto_accept_threshold", "review_policy",

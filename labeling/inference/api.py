@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import active_membership
 from labeling.engine import list_models
 from labeling.inference import classify as classify_service
 from labeling.inference import selectors
@@ -109,6 +110,16 @@ class ClassifyTextQuickView(APIView):
         return Response(QuickResultSerializer(result).data)
 
 
+def _batch_project(request, view, project_id: int | None, *, kind: str):
+    """The named project (checked like any), or the caller's scratch project for ``kind``."""
+    if project_id is not None:
+        return project_for_request(request, view, project_id)
+    project = classify_service.quick_project_get_or_create(user=request.user, membership=active_membership(request),
+                                                           kind=kind)
+    require_project_role(user=request.user, project=project, roles=UPLOADERS)
+    return project
+
+
 def _batch_response(imported, job) -> Response:
     body = {"job": JobSerializer(job).data, "imported": ImportJobSerializer(imported).data}
     return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -129,7 +140,7 @@ class ClassifyTextBatchView(APIView):
         for index, text in enumerate(v["texts"]):
             if not text.strip():
                 raise DomainError(f"Text {index} is empty.", field="texts")
-        project = project_for_request(request, self, v["project"])
+        project = _batch_project(request, self, v.get("project"), kind="text")
         imported, job = classify_service.batch_classify(
             project=project, files=[classify_service.texts_as_upload(v["texts"])], uploaded_by=request.user,
             model_name=v.get("model"), kind="text")
@@ -149,7 +160,7 @@ class ClassifyImageBatchView(APIView):
         data = ImageBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = project_for_request(request, self, v["project"])
+        project = _batch_project(request, self, v.get("project"), kind="image")
         imported, job = classify_service.batch_classify(
             project=project, files=[UploadFile.from_upload(f) for f in v["files"]], uploaded_by=request.user,
             model_name=v.get("model"), kind="image")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -22,12 +24,13 @@ from accounts.models import User
 from accounts.services import audit_record
 from billing import services as billing
 from labeling import task_names
-from labeling.engine import MODELS, ModelSpec, UnknownModelError, model_spec
+from labeling.engine import MODELS, ModelSpec, UnknownModelError, get_classifier, model_spec
 from labeling.engine.precision import audit_top_up
 from labeling.inference.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
 from labeling.lifecycle import FreshPrediction, items_predicted
 from labeling.models import Item as ItemModel
 from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
+from modelship import bulk
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.selectors import schema_current
@@ -155,10 +158,56 @@ def chunk_run(*, job_id: int, index: int) -> None:
     items = list(ItemModel.objects.filter(pk__in=chunk.item_ids, project_id=job.project_id)
                  .only("id", "kind", "text", "file"))
     scorer = ProjectScorer(project=job.project, schema=job.schema, base_model=job.model_name)
-    scored = scorer.score([item_input(item) for item in items])
+    scored = _score_by_batch(job_id=job.pk, scorer=scorer, items=items)
     found = {item.id for item in items}
     gone = [item_id for item_id in chunk.item_ids if item_id not in found]
     predictions_write(job=job, scorer=scorer, items=items, scored=scored, gone=gone, chunk=chunk)
+
+
+def _score_by_batch(*, job_id: int, scorer: ProjectScorer, items: list[ItemModel]) -> list[Scored]:
+    """Score a chunk one model batch at a time: the next batch's files are read on a thread while the
+    model runs this one, and the job's ``scored`` count moves after each batch (the chunk's writes
+    still happen at once, in ``predictions_write``)."""
+    size = get_classifier(scorer.base_model).batch_size
+    batches = [items[start:start + size] for start in range(0, len(items), size)]
+    out: list[Scored] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+        ahead = reader.submit(_inputs, batches[0]) if batches else None
+        for index, batch in enumerate(batches):
+            inputs = ahead.result()
+            if index + 1 < len(batches):
+                ahead = reader.submit(_inputs, batches[index + 1])
+            out.extend(scorer.score(inputs))
+            job_scored_add(job_id=job_id, count=len(batch))
+    return out
+
+
+def _inputs(items: list[ItemModel]) -> list[str | bytes | None]:
+    return [item_input(item) for item in items]
+
+
+SCORED_KEY = "modelship:job-scored:{job_id}"
+SCORED_TTL = 7 * 24 * 3600
+
+
+def job_scored_add(*, job_id: int, count: int) -> None:
+    """Count items the model has scored for a job, batch by batch, in the cache (a progress hint for
+    GET /api/jobs/{id}; ``done`` stays the committed count)."""
+    key = SCORED_KEY.format(job_id=job_id)
+    try:
+        cache.incr(key, count)
+    except ValueError:  # the first batch of the job
+        cache.set(key, count, timeout=SCORED_TTL)
+
+
+def job_scored(*, job_id: int) -> int:
+    return int(cache.get(SCORED_KEY.format(job_id=job_id)) or 0)
+
+
+# A prediction's columns as ``predictions_write`` gives them; all but the first two are updated when the
+# same job predicts the same item again (a chunk delivered twice).
+PREDICTION_COLUMNS = ("job_id", "item_id", "model_name", "schema_id", "labels", "confidence", "probabilities", "logits",
+                      "temperature", "calibrated")
 
 
 @transaction.atomic
@@ -168,26 +217,21 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
     state under the review policy (never touching a label a person decided), count progress once."""
     good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]
     bad = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is not None]
-    Prediction.objects.bulk_create(
-        [Prediction(item=item, job=job, model_name=scorer.model_name, schema=job.schema, labels=s.labels,
-                    confidence=s.confidence, probabilities=s.probabilities, logits=s.logits,
-                    temperature=scorer.temperature, calibrated=scorer.calibrated) for item, s in good],
-        update_conflicts=True, unique_fields=["job", "item"],
-        update_fields=["model_name", "labels", "confidence", "probabilities", "logits", "temperature", "calibrated"],
-        batch_size=500,
-    )
+    prediction_ids = dict(bulk.rows_upsert(
+        model=Prediction, columns=PREDICTION_COLUMNS, unique=("job_id", "item_id"), update=PREDICTION_COLUMNS[2:],
+        returning=("item_id", "id"),
+        rows=[(job.pk, item.id, scorer.model_name, job.schema_id, s.labels, s.confidence, s.probabilities, s.logits,
+               scorer.temperature, scorer.calibrated) for item, s in good]))
     embedded = [(item, s) for item, s in good if s.embedding is not None]
     if embedded:
-        ItemEmbedding.objects.bulk_create(
-            [ItemEmbedding(item=item, model_name=scorer.embedding_model,
-                           vector=np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes()) for item, s in embedded],
-            update_conflicts=True, unique_fields=["item", "model_name"], update_fields=["vector"], batch_size=500,
+        bulk.rows_upsert(model=ItemEmbedding, columns=("item_id", "model_name", "vector"), unique=("item_id", "model_name"),
+                         update=("vector",), rows=[(item.id, scorer.embedding_model,
+                                                    np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes())
+                                                   for item, s in embedded])
+    if bad:
+        JobItemError.objects.bulk_create(
+            [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
         )
-    JobItemError.objects.bulk_create(
-        [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
-    )
-    prediction_ids = dict(Prediction.objects.filter(job=job, item_id__in=[i.id for i, _ in good])
-                          .values_list("item_id", "id"))
     items_predicted(
         predictions=[FreshPrediction(item_id=item.id, prediction_id=prediction_ids[item.id], labels=s.labels,
                                      confidence=s.confidence) for item, s in good if item.id in prediction_ids],

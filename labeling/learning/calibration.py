@@ -9,6 +9,7 @@ so neither is ever fitted on them.
 from __future__ import annotations
 
 import numpy as np
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from labeling.engine.calibration import apply_temperature, temperature_update
@@ -61,29 +62,24 @@ def project_learn(*, project_id: int) -> dict:
     return project_round(project_id=project_id, trigger=LearningRound.Trigger.SCHEDULE)
 
 
-def calibration_report(*, project: Project) -> dict:
-    """What the project shows about its model: temperature, ECE before/after, the precision statement."""
+def audit_needed(project: Project) -> int:
+    """The fewest audited items above a threshold, all correct, for the project's guarantee to hold."""
+    return fewest_for_guarantee(project.target_precision, project.precision_delta)
+
+
+def audit_progress(*, project: Project) -> dict:
+    """What the job page says comes next: the audit slice's size, how many of its items people labelled
+    and how many must be before anything is auto-accepted, and the precision statement once fitted
+    (empty before the project has a schema and a model). The full calibration report is a report:
+    ``analytics.selectors.calibration_report``."""
     schema = schema_current(project=project)
     if schema is None or not project.default_model:
         return {}
-    head = active_head(project=project, base_model=project.default_model, schema=schema)
-    name = effective_model_name(project.default_model, head)
+    name = effective_model_name(project.default_model,
+                                active_head(project=project, base_model=project.default_model, schema=schema))
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
-    audit_labelled = Item.objects.filter(project=project, in_audit_slice=True, final_source__in=HUMAN_SOURCES).count()
-    return {
-        "model": name,
-        "head_version": head.version if head else None,
-        "temperature": calibration.temperature if calibration else 1.0,
-        "fitted_on": calibration.fitted_on if calibration else 0,
-        "ece_before": calibration.ece_before if calibration else None,
-        "ece_after": calibration.ece_after if calibration else None,
-        "threshold": (project.auto_accept_threshold if project.auto_accept_threshold is not None
-                      else (calibration.threshold if calibration else None)),
-        "threshold_source": "manual" if project.auto_accept_threshold is not None else "audit slice",
-        "audit_slice": {"size": Item.objects.filter(project=project, in_audit_slice=True).count(),
-                        "labelled": audit_labelled,
-                        # the fewest audited items above a threshold, all correct, for the guarantee to hold
-                        "needed": fewest_for_guarantee(project.target_precision, project.precision_delta)},
-        "precision": live_statement(project=project, schema=schema, calibration=calibration),
-    }
-
+    precision = live_statement(project=project, schema=schema, calibration=calibration)
+    audit = Item.objects.filter(project=project, in_audit_slice=True).aggregate(
+        size=Count("id"), labelled=Count("id", filter=Q(final_source__in=HUMAN_SOURCES)))
+    return {"precision": {"statement": precision.get("statement")},
+            "audit_slice": {"size": audit["size"], "labelled": audit["labelled"], "needed": audit_needed(project)}}

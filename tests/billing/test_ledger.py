@@ -164,3 +164,19 @@ def test_the_free_plan_is_topped_up_once_a_month(db, billing_enabled):
     assert list(CreditTransaction.objects.filter(organization=org, kind=Kind.GRANT).order_by("id").values_list(
         "amount", "reason"))[-1] == (600, MONTHLY_TOP_UP.format(plan="Free", credits=1000, month=month))
     assert assert_ledger_matches(org).balance == 1000
+
+
+def test_the_free_plan_auto_labels_up_to_its_items_a_month(db, billing_enabled):
+    from billing.services import MONTHLY_ITEMS_REACHED
+    from modelship.exceptions import DomainError
+
+    project = ProjectFactory(default_model="minilm-zero-shot")
+    services.credits_grant(organization=project.organization, amount=10_000, reason="plenty")
+    services.job_hold(project=project, job_id=70, model_name="minilm-zero-shot", items=4000)
+    services.job_release(organization_id=project.organization_id, job_id=70, reason="cancelled")  # gives 4000 back
+    services.job_hold(project=project, job_id=71, model_name="minilm-zero-shot", items=4500)
+    with pytest.raises(DomainError) as refused:
+        services.job_hold(project=project, job_id=72, model_name="minilm-zero-shot", items=501)
+    assert (refused.value.status_code, refused.value.message) == (
+        403, MONTHLY_ITEMS_REACHED.format(plan="Free", limit=5000, used=4500, items=501))
+    assert services.job_hold(project=project, job_id=72, model_name="minilm-zero-shot", items=500) is not None

@@ -171,3 +171,33 @@ def test_events_for_no_known_organization_are_recorded_and_ignored(db, billing_o
     assert response.json() == {"event_id": "evt_nobody", "type": "invoice.payment_succeeded", "outcome": "ignored",
                                "note": "no organization"}
     assert post_webhook("charge.refunded", {"id": "ch_1", "object": "charge"}, "evt_other").json()["outcome"] == "ignored"
+
+
+@pytest.mark.postgres
+def test_concurrent_deliveries_of_one_event_apply_it_once(transactional_db, postgres_only, billing_on):
+    import threading
+
+    from django.db import connection
+
+    from billing.webhooks import stripe_event_apply
+    from tests.billing.conftest import event, sign
+
+    org = OrganizationFactory()
+    payload = event("checkout.session.completed", _paid_pack(org, 1000), "evt_race")
+    outcomes, barrier = [], threading.Barrier(6)
+
+    def deliver():
+        barrier.wait()
+        try:
+            outcomes.append(stripe_event_apply(payload=payload.encode(), signature=sign(payload)).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["applied"] + ["duplicate"] * 5
+    assert CreditTransaction.objects.filter(kind=Kind.PURCHASE).count() == 1
+    assert balance(org) == 2000

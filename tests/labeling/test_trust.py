@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import AuditEvent
 from labeling.engine.calibration import softmax
-from labeling.learning.calibration import calibration_report
+from analytics.selectors import calibration_report
 from labeling.learning.rounds import eligible_q, project_round
 from labeling.learning.services import UNKNOWN_QUEUE_STRATEGY
 from labeling.lifecycle import labels_added, next_round_at

@@ -49,6 +49,7 @@
         const job = await response.json();
         show(job);
         if (FINISHED.includes(job.status)) {
+          if ($("job-cancel")) $("job-cancel").hidden = true;
           if (!FINISHED.includes(box.dataset.status)) window.location.reload();
           return;
         }

@@ -64,7 +64,10 @@
       body.append(tr);
     });
     if (focus) {
-      const target = body.querySelector(`tr[data-key="${CSS.escape(focus.key)}"] ${focus.selector}`);
+      // Keep the focus on the row that moved: on the same button, or the other one at the top or bottom.
+      const row = body.querySelector(`tr[data-key="${CSS.escape(focus.key)}"]`);
+      const [up, down] = row ? row.querySelectorAll(".schema-tools button") : [];
+      const target = focus.up ? (up.disabled ? down : up) : (down.disabled ? up : down);
       if (target) target.focus();
     }
   }
@@ -72,7 +75,7 @@
   function move(index, step) {
     const [row] = rows.splice(index, 1);
     rows.splice(index + step, 0, row);
-    render({key: row.key, selector: step < 0 ? "button[aria-label^='Move'][aria-label$='up']" : "button[aria-label$='down']"});
+    render({key: row.key, up: step < 0});
   }
 
   function drop(index) {
