@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from accounts.models import AuditEvent
-from labeling.engine.calibration import softmax
 from analytics.selectors import calibration_report
+from labeling.engine.calibration import softmax
 from labeling.learning.rounds import eligible_q, project_round
 from labeling.learning.services import UNKNOWN_QUEUE_STRATEGY
 from labeling.lifecycle import labels_added, next_round_at
