@@ -249,9 +249,9 @@ def full_supervision_accuracy(project, ids, truth) -> float:
 
 
 def measure(project, truth_of: dict, paths: list[str]) -> dict:
+    from analytics.selectors import calibration_report
     from labeling.engine.calibration import expected_calibration_error
     from labeling.engine.precision import oracle_threshold
-    from labeling.learning.calibration import calibration_report
     from labeling.learning.rounds import eligible_q
     from labeling.models import Item
     from projects.models import Project
