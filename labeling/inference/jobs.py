@@ -227,7 +227,7 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
     embedded = [(item, s) for item, s in good if s.embedding is not None]
     if embedded:
         bulk.rows_upsert(model=ItemEmbedding, columns=("item_id", "model_name", "vector"), unique=("item_id", "model_name"),
-                         update=("vector",), rows=[(item.id, scorer.base_model,
+                         update=("vector",), rows=[(item.id, scorer.embedding_model,
                                                     np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes())
                                                    for item, s in embedded])
     if bad:
