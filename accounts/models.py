@@ -127,6 +127,8 @@ class AuditEvent(models.Model):
         PROJECT_ASSIGNMENT_REMOVED = "project.assignment_removed", "Project assignment removed"
         PROJECT_CREATED = "project.created", "Project created"
         PROJECT_DELETED = "project.deleted", "Project deleted"
+        PROJECT_LEARNING_SETTINGS_UPDATED = "project.learning_settings_updated", "Project learning settings updated"
+        PROJECT_LEARNING_STARTED = "project.learning_started", "Project learning started"
         PROJECT_MEMBER_ASSIGNED = "project.member_assigned", "Project member assigned"
         PROJECT_REVIEW_SETTINGS_UPDATED = "project.review_settings_updated", "Project review settings updated"
         PROJECT_UPDATED = "project.updated", "Project updated"

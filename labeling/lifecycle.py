@@ -134,6 +134,13 @@ def items_predicted(*, predictions: Sequence[FreshPrediction], schema_id: int | 
     return len(moved)
 
 
+def items_rescored(*, predictions: Sequence[FreshPrediction]) -> None:
+    """Record re-scored predictions (from stored outputs) without moving any item: the learning round
+    re-decides the eligible items at the new threshold right after, in one bulk pass."""
+    _items_set([{"id": p.item_id, "prediction_id": p.prediction_id, "predicted_labels": p.labels,
+                 "confidence": p.confidence} for p in predictions], PREDICTION_ONLY)
+
+
 def _items_set(rows: list[dict], columns: tuple[tuple[str, str], ...]) -> None:
     """Write ``columns`` of many items in one ``UPDATE … FROM (VALUES …)`` per batch.
 
@@ -284,19 +291,64 @@ def item_label_issue_resolved(item: Item, *, labels: list[str], schema: LabelSch
     return label
 
 
+# --- re-decided (bulk, a learning round or a settings change) -------------------------------------
+# One UPDATE per transition, guarded by ``guard`` inside the statement itself, so an item a reviewer
+# decided a moment ago is never overwritten.
+
+def items_auto_accepted(*, item_ids: Sequence[int], schema: LabelSchema, guard: Q) -> int:
+    """These items' current predictions become their final labels (source ``auto``); returns how many."""
+    if not item_ids:
+        return 0
+    return Item.objects.filter(guard, pk__in=list(item_ids)).update(
+        state=State.AUTO_ACCEPTED, queue_reason=QueueReason.NONE, final_labels=F("predicted_labels"),
+        final_schema=schema, final_source=Item.FinalSource.AUTO, decided_by=None, decided_at=timezone.now())
+
+
+def items_returned_to_review(*, item_ids: Sequence[int], reason: str, guard: Q) -> int:
+    """These items wait for review (``reason``), any auto-accepted label dropped; returns how many."""
+    if not item_ids:
+        return 0
+    return Item.objects.filter(guard, pk__in=list(item_ids)).update(
+        state=State.NEEDS_REVIEW, queue_reason=reason, final_labels=None, final_schema=None,
+        final_source=Item.FinalSource.NONE, decided_by=None, decided_at=None)
+
+
+def items_audit_hold(*, project: Project, waiting: Q) -> int:
+    """Audit-slice items no person decided (``waiting``) wait for review with the reason ``audit``, an
+    item drawn into the slice after it was auto-accepted included; returns how many moved."""
+    return (Item.objects.filter(waiting, project=project)
+            .exclude(state=State.NEEDS_REVIEW, queue_reason=QueueReason.AUDIT)
+            .update(state=State.NEEDS_REVIEW, queue_reason=QueueReason.AUDIT, final_labels=None, final_schema=None,
+                    final_source=Item.FinalSource.NONE, decided_by=None, decided_at=None))
+
+
 # --- the learning trigger ---------------------------------------------------------------------
 
+def next_round_at(at: int, *, first: int, every: int) -> int:
+    """The label count of the round after the one at ``at``: double the count while the gap is under
+    ``every`` (10, 20, 40, 80 ...), then every ``every``; ``first`` 0 means every ``every`` from the start."""
+    if first <= 0:
+        return at + max(every, 1)
+    return at + max(1, min(at, every)) if every else 2 * at
+
+
 def labels_added(*, project_id: int, count: int = 1) -> bool:
-    """Record ``count`` new human labels (review decisions, imports, corrected label issues). When the
-    project has gathered ``learn_every`` of them since it last learned, reset the counter and enqueue the
-    learning task after commit. Returns whether learning was enqueued."""
+    """Count ``count`` new human labels (review decisions, imports, corrected label issues). When the
+    project's total reaches the next round on its cadence (``Project.learn_next_at``), move that mark
+    past the total (counts are absolute: an import's overshoot is never lost) and enqueue the learning
+    task after commit. Returns whether learning was enqueued."""
     if count <= 0:
         return False
     with transaction.atomic():
-        Project.objects.filter(pk=project_id).update(labels_since_learning=F("labels_since_learning") + count)
-        project = Project.objects.select_for_update().only("labels_since_learning", "learn_every").get(pk=project_id)
-        if project.learn_every == 0 or project.labels_since_learning < project.learn_every:
+        Project.objects.filter(pk=project_id).update(labels_counted=F("labels_counted") + count,
+                                                     labels_since_learning=F("labels_since_learning") + count)
+        project = (Project.objects.select_for_update()
+                   .only("labels_counted", "learn_next_at", "learn_first", "learn_every").get(pk=project_id))
+        if (project.learn_every == 0 and project.learn_first == 0) or project.labels_counted < project.learn_next_at:
             return False
-        Project.objects.filter(pk=project_id).update(labels_since_learning=0)
+        at = project.learn_next_at
+        while at <= project.labels_counted:
+            at = next_round_at(at, first=project.learn_first, every=project.learn_every)
+        Project.objects.filter(pk=project_id).update(learn_next_at=at, labels_since_learning=0)
     transaction.on_commit(lambda: current_app.send_task(task_names.INFERENCE_LEARN, args=[project_id]))
     return True

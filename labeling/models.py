@@ -341,6 +341,9 @@ class HeadVersion(models.Model):
     evaluated_on = models.PositiveIntegerField(default=0)
     heldout_accuracy = models.FloatField(null=True, blank=True)
     baseline_accuracy = models.FloatField(null=True, blank=True)  # the model it had to beat, same items
+    # Item id -> logits from a head that never saw the item (cross-fitting), for the audited items it was
+    # judged on: calibration of this head is refitted on these plus its own later predictions.
+    heldout_logits = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -384,3 +387,45 @@ class LabelIssue(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.item_id}: {self.given_labels} -> {self.suggested_label}"
+
+
+class LearningRound(models.Model):
+    """One run of a project's learning loop (or a settings change that re-decided its items): what it
+    learned from, whether a head was promoted and why, calibration before and after, the threshold and
+    statement in force afterwards, and the items it moved."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Human labels reached the cadence"
+        MANUAL = "manual", "Started through the API"
+        SETTINGS = "settings", "A precision setting changed"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="learning_rounds")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    labels_used = models.PositiveIntegerField(default=0)
+    audited = models.PositiveIntegerField(default=0)
+    model_name = models.CharField(max_length=200, blank=True)
+    head_version = models.PositiveIntegerField(null=True, blank=True)
+    promoted = models.BooleanField(default=False)
+    promotion_reason = models.TextField(blank=True)
+    temperature_before = models.FloatField(default=1.0)
+    temperature_after = models.FloatField(default=1.0)
+    calibration_reason = models.TextField(blank=True)
+    ece_before = models.FloatField(null=True, blank=True)
+    ece_after = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    statement = models.TextField(blank=True)
+    guarantee = models.JSONField(default=dict, blank=True)
+    eligible = models.PositiveIntegerField(default=0)
+    auto_accepted = models.PositiveIntegerField(default=0)
+    coverage = models.FloatField(default=0.0)
+    accepted_now = models.PositiveIntegerField(default=0)  # moved to auto-accepted by this round
+    returned_to_review = models.PositiveIntegerField(default=0)  # auto-accepted before, back in review
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["project", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"learning round {self.pk} of project {self.project_id} ({self.trigger})"

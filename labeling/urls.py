@@ -3,6 +3,7 @@ from django.urls import path
 from labeling.active_learning import api as active_learning_api
 from labeling.inference import api as inference_api
 from labeling.items import api as items_api
+from labeling.learning import api as learning_api
 
 urlpatterns = [
     path("upload", items_api.UploadView.as_view(), name="upload"),
@@ -23,6 +24,8 @@ urlpatterns = [
     path("jobs/<int:job_id>/results", inference_api.JobResultsView.as_view(), name="job-results"),
     path("jobs/<int:job_id>/cancel", inference_api.JobCancelView.as_view(), name="job-cancel"),
     path("models", inference_api.ModelListView.as_view(), name="models"),
+    path("projects/<int:project_id>/learning", learning_api.ProjectLearningView.as_view(), name="project-learning"),
+    path("projects/<int:project_id>/learn", learning_api.ProjectLearnView.as_view(), name="project-learn"),
     path("active-learning/strategies", active_learning_api.StrategiesView.as_view(), name="al-strategies"),
     path("active-learning/suggest-samples/<int:job_id>", active_learning_api.SuggestSamplesView.as_view(),
          name="al-suggest"),

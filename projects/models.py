@@ -42,14 +42,22 @@ class Project(models.Model):
         max_length=32, choices=ReviewPolicy.choices, default=ReviewPolicy.BELOW_THRESHOLD
     )
     qa_sample_rate = models.FloatField(default=0.0)
-    audit_slice_size = models.PositiveIntegerField(default=150)
+    audit_slice_size = models.PositiveIntegerField(default=300)
     audit_pool_size = models.PositiveIntegerField(default=0)  # items in the project when the slice was last drawn
-    # Precision you can state: the auto-accept threshold is fitted on the audit slice for this target;
-    # strict mode requires the interval's lower bound to clear it.
-    target_precision = models.FloatField(default=0.95)
+    # Precision you can state: the auto-accept threshold is chosen on the audit slice by Learn-then-Test
+    # so that auto-accepted labels reach this target with probability at least 1 - precision_delta;
+    # strict mode uses exact binomial tests only (no prediction-powered ones).
+    target_precision = models.FloatField(default=0.97)
+    precision_delta = models.FloatField(default=0.05)
     strict_precision = models.BooleanField(default=False)
-    # Learning: after this many new human labels the head is retrained and waiting items re-scored.
+    # Learning, on an adaptive cadence: the first round after ``learn_first`` human labels, then at
+    # twice as many each time (10, 20, 40, 80 ...) until the gap reaches ``learn_every``, then every
+    # ``learn_every``. ``labels_counted`` counts every human label; a round is due once it reaches
+    # ``learn_next_at`` (absolute counts: an import's overshoot is never lost).
+    learn_first = models.PositiveIntegerField(default=10)
     learn_every = models.PositiveIntegerField(default=50)
+    labels_counted = models.PositiveIntegerField(default=0)
+    learn_next_at = models.PositiveIntegerField(default=10)
     labels_since_learning = models.PositiveIntegerField(default=0)
     # Review: the queue's default strategy, lease length, and overlap (k reviewers for a fraction).
     queue_strategy = models.CharField(max_length=32, default="uncertainty")
@@ -77,6 +85,11 @@ class Project(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(qa_sample_rate__gte=0, qa_sample_rate__lte=1), name="project_qa_rate_0_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target_precision__gt=0, target_precision__lt=1, precision_delta__gt=0,
+                                   precision_delta__lt=1),
+                name="project_precision_target_delta_0_1",
             ),
             models.CheckConstraint(
                 condition=models.Q(seconds_per_item__gte=0, hourly_rate__gte=0, compute_cost_per_item__gte=0),

@@ -60,7 +60,7 @@ def project_create(
     auto_accept_threshold: float | None = None,
     review_policy: str = Project.ReviewPolicy.BELOW_THRESHOLD,
     qa_sample_rate: float = 0.0,
-    audit_slice_size: int = 150,
+    audit_slice_size: int = 300,
     schema: dict[str, Any] | None = None,
     **cost_rates: Any,
 ) -> Project:

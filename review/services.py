@@ -17,6 +17,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -88,8 +89,8 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
                 exclude: Sequence[int] = ()) -> QueueLease:
     """The caller's next ``limit`` items, leased to them until ``now + project.lease_seconds``.
 
-    First the caller's own unexpired leases (a re-fetch is idempotent), then the audit slice while
-    it lacks human labels, then the pool in ``strategy``'s order, with gold checks mixed in at
+    First the caller's own unexpired leases (a re-fetch is idempotent), then the audit slice's items
+    interleaved with the pool in ``strategy``'s order (``_audit_plan``), with gold checks mixed in at
     ``REVIEW_GOLD_RATE``. Rows another reviewer is leasing at this moment are skipped
     (``FOR UPDATE SKIP LOCKED``), so no two reviewers are ever handed the same item. ``exclude``
     leaves out items the caller skipped. A constant number of queries whatever the size.
@@ -106,12 +107,14 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
         reasons[pk] = selectors.AUDIT_REASON if in_audit else name
     remaining = limit - len(own)
 
+    # The audit slice is interleaved with the strategy's picks (one audit item for every
+    # STRATEGY_PER_AUDIT picks, counted over the project's labels so far), not served all first: the
+    # head learns from the strategy's picks while the audit slice grows.
+    plan = _audit_plan(project=project, count=remaining)
     audit: list[int] = []
     if remaining:
         audit = list(selectors.audit_pool(project=project, user=user, now=now).exclude(pk__in=exclude)
                      .select_for_update(skip_locked=True, **_lock_of()).values_list("pk", flat=True)[:remaining])
-        reasons.update(dict.fromkeys(audit, selectors.AUDIT_REASON))
-        remaining -= len(audit)
 
     gold: list[int] = []
     rate = gold_rate()
@@ -121,22 +124,49 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
         gold = [pk for pk in candidates if _rng.random() < rate]
         reasons.update(dict.fromkeys(gold, name))  # blind: a gold check looks like any other item
         remaining -= len(gold)
+        plan = plan[:remaining]
 
     queued: list[int] = []
     if remaining:
-        pool = selectors.queue_pool(project=project, user=user, now=now).exclude(pk__in=[*exclude, *audit])
+        pool = (selectors.queue_pool(project=project, user=user, now=now).exclude(pk__in=[*exclude, *audit])
+                .exclude(in_audit_slice=True))
         ordered = order(pool=pool, project=project, user=user, limit=remaining)
         queued = list(ordered.select_for_update(skip_locked=True, **_lock_of())
                       .values_list("pk", flat=True)[:remaining])
-        reasons.update(dict.fromkeys(queued, name))
-
-    lifecycle.items_leased(item_ids=audit + queued, renew_ids=[pk for pk, _ in own], user=user, expires_at=expires)
-    fresh = list(queued)
+    picked, audit_left, queued_left = [], list(audit), list(queued)
+    for from_audit in plan:
+        source = audit_left if (from_audit and audit_left) or not queued_left else queued_left
+        if source:
+            picked.append((source is audit_left, source.pop(0)))
+    audit = [pk for is_audit, pk in picked if is_audit]
+    queued = [pk for is_audit, pk in picked if not is_audit]
+    reasons.update(dict.fromkeys(audit, selectors.AUDIT_REASON))
+    reasons.update(dict.fromkeys(queued, name))
+    fresh = [pk for _, pk in picked]
+    lifecycle.items_leased(item_ids=fresh, renew_ids=[pk for pk, _ in own], user=user, expires_at=expires)
     for pk in gold:
         fresh.insert(_rng.randrange(len(fresh) + 1), pk)
-    ids = [pk for pk, _ in own] + audit + fresh
+    ids = [pk for pk, _ in own] + fresh
     return QueueLease(strategy=name, items=selectors.items_for_display(ids=ids) if ids else [],
                       reasons=reasons, lease_expires_at=expires)
+
+
+STRATEGY_PER_AUDIT = 2  # strategy picks handed out for every audit-slice item while the slice waits
+
+
+def _audit_plan(*, project: Project, count: int) -> list[bool]:
+    """For the next ``count`` items, whether each should come from the audit slice: one audit item for
+    every ``STRATEGY_PER_AUDIT`` other human labels, counted over the project's labels so far (so a
+    reviewer who takes one item at a time gets the same mix). One query."""
+    counts = Item.objects.filter(project=project, final_source__in=Item.HUMAN_SOURCES).aggregate(
+        audit=Count("id", filter=Q(in_audit_slice=True)), other=Count("id", filter=Q(in_audit_slice=False)))
+    audit, other = counts["audit"], counts["other"]
+    plan = []
+    for _ in range(count):
+        from_audit = audit * STRATEGY_PER_AUDIT <= other
+        plan.append(from_audit)
+        audit, other = (audit + 1, other) if from_audit else (audit, other + 1)
+    return plan
 
 
 def leases_release(*, user, project: Project, item_ids: Sequence[int]) -> int:

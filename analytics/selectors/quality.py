@@ -14,7 +14,8 @@ from django.db.models.functions import Cast, Ceil, Greatest, Least
 from analytics.metrics import OTHER_CLASSES, confusion
 from analytics.selectors.progress import item_groups
 from labeling.inference.scoring import HUMAN_SOURCES, active_head, effective_model_name
-from labeling.learning.calibration import MIN_AUDIT_LABELS
+from labeling.learning.calibration import audit_needed
+from labeling.learning.rounds import live_statement
 from labeling.models import Item, ModelCalibration
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_current
@@ -130,8 +131,9 @@ def calibration_report(*, project: Project, schema: LabelSchema | None = None) -
         "threshold": (project.auto_accept_threshold if project.auto_accept_threshold is not None
                       else (calibration.threshold if calibration else None)),
         "threshold_source": "manual" if project.auto_accept_threshold is not None else "audit slice",
-        "audit_slice": {"size": audit["size"], "labelled": audit["labelled"], "needed": MIN_AUDIT_LABELS},
-        "precision": calibration.precision if calibration else {},
+        "audit_slice": {"size": audit["size"], "labelled": audit["labelled"], "needed": audit_needed(project)},
+        # the stored guarantee with the item counts as they are now: it never disagrees with the items
+        "precision": live_statement(project=project, schema=schema, calibration=calibration),
     }
 
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from accounts.services import audit_record
-from labeling.engine import FewShotHead, model_spec
+from labeling.engine import FewShotHead
 from labeling.engine.active_learning import STRATEGIES, UNKNOWN_STRATEGY, select, simulate_effectiveness
 from labeling.engine.label_errors import cross_val_probs, find_label_issues
-from labeling.inference.scoring import human_labelled, stored_embeddings
+from labeling.inference.scoring import embedding_model_for, human_labelled, stored_embeddings
 from labeling.lifecycle import item_label_issue_resolved
 from labeling.models import Item, LabelIssue
 from modelship.exceptions import DomainError
@@ -89,17 +89,20 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
     probs = np.array([rows[i] for i in item_ids], dtype=np.float64)
     spec_needs = set(STRATEGIES[strategy].requires) | set(STRATEGIES[strategy].optional)
     base = project.default_model
-    has_embeddings = bool(base) and model_spec(base).embedding_dim is not None
+    embedder = embedding_model_for(project)
+    has_embeddings = embedder is not None
     embeddings = labelled = committee = None
     if has_embeddings and spec_needs & {"embeddings", "labelled_embeddings", "committee"}:
-        vectors = stored_embeddings(item_ids, base)
+        vectors = stored_embeddings(item_ids, embedder)
         keep = [k for k, i in enumerate(item_ids) if i in vectors]
-        item_ids = [item_ids[k] for k in keep]
-        probs = probs[keep]
-        embeddings = np.stack([vectors[i] for i in item_ids]) if item_ids else None
+        if "embeddings" in STRATEGIES[strategy].requires or len(keep) == len(item_ids):
+            item_ids = [item_ids[k] for k in keep]
+            probs = probs[keep]
+            embeddings = np.stack([vectors[i] for i in item_ids]) if item_ids else None
+        # else: embeddings only help this strategy, and some items have none yet: rank every item without them
         _, labelled_ids, labels, _ = human_labelled(project, schema)
         labelled_ids = labelled_ids.tolist()
-        labelled_vectors = stored_embeddings(labelled_ids, base)
+        labelled_vectors = stored_embeddings(labelled_ids, embedder)
         present = [k for k, i in enumerate(labelled_ids) if i in labelled_vectors]
         if present:
             labelled = np.stack([labelled_vectors[labelled_ids[k]] for k in present])
@@ -154,12 +157,12 @@ def effectiveness_analyze(*, project: Project, strategies: list[str] | None = No
     schema = schema_current(project=project)
     if schema is None:
         raise DomainError(NO_SCHEMA)
-    base = project.default_model
-    if not base or model_spec(base).embedding_dim is None:
+    base, embedder = project.default_model, embedding_model_for(project)
+    if embedder is None:
         raise DomainError(NEEDS_EMBEDDINGS.format(name="analyze-effectiveness", model=base))
     paths, ids, labels, _ = human_labelled(project, schema)
     ids = ids.tolist()
-    vectors = stored_embeddings(ids, base)
+    vectors = stored_embeddings(ids, embedder)
     keep = [k for k, i in enumerate(ids) if i in vectors]
     if len(keep) < MIN_SIMULATION_LABELS or len(np.unique(labels[keep])) < 2:
         raise DomainError(NEEDS_LABELS.format(need=MIN_SIMULATION_LABELS, have=len(keep)))
@@ -178,12 +181,12 @@ def label_issues_find(*, project: Project, actor: User | None = None) -> int:
     """Flag human labels the model confidently contradicts (out-of-sample probabilities from a head on the
     embeddings), each into the label-issue queue once. Returns how many new issues were opened."""
     schema = schema_current(project=project)
-    base = project.default_model
-    if schema is None or not base or model_spec(base).embedding_dim is None:
+    embedder = embedding_model_for(project)
+    if schema is None or embedder is None:
         return 0
     paths, ids, labels, _ = human_labelled(project, schema)
     ids = ids.tolist()
-    vectors = stored_embeddings(ids, base)
+    vectors = stored_embeddings(ids, embedder)
     keep = [k for k, i in enumerate(ids) if i in vectors]
     y = labels[keep]
     present = np.bincount(y)[np.unique(y)] if len(y) else np.array([], dtype=int)

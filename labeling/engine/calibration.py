@@ -114,3 +114,58 @@ def fit_temperature(logits, labels, *, bounds: tuple[float, float] = TEMPERATURE
         ece_before=expected_calibration_error(softmax(z), y, n_bins),
         ece_after=expected_calibration_error(softmax(z / temperature), y, n_bins),
     )
+
+
+KEPT_NOT_BETTER = "kept: a new fit is not better on held-out NLL ({new:.4f} vs {old:.4f})"
+KEPT_TOO_FEW = "kept: {n} audited items are too few to judge a new fit (at least {need})"
+REFITTED = "refitted: held-out NLL {new:.4f} vs {old:.4f} with the previous temperature"
+MIN_REFIT_ITEMS = 20
+REFIT_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class TemperatureDecision:
+    """Whether a new temperature replaces the previous one, judged on held-out NLL, and why."""
+
+    temperature: float  # the temperature in force after the decision
+    previous: float
+    refitted: bool
+    reason: str
+    heldout_nll_new: float | None
+    heldout_nll_previous: float | None
+    fit: TemperatureFit | None  # the fit on every item (set only when refitted)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["fit"] = None if self.fit is None else self.fit.as_dict()
+        return out
+
+
+def temperature_update(logits, labels, *, previous: float = 1.0, folds: int = REFIT_FOLDS, seed: int = 0,
+                       min_items: int = MIN_REFIT_ITEMS, margin: float = 1e-4) -> TemperatureDecision:
+    """Refit the temperature only if that is better than keeping ``previous``, judged out of fold.
+
+    The items are split into ``folds``; for each, a temperature is fitted on the other folds and its
+    NLL measured on that one; summed over folds, that held-out NLL is compared with ``previous``'s on
+    the same items. The new fit (on every item) replaces ``previous`` only when it is lower by more
+    than ``margin`` per item, so calibration never gets worse on data it was not fitted on.
+    """
+    z, y = _check(logits, labels)
+    if len(y) < min_items:
+        return TemperatureDecision(previous, previous, False, KEPT_TOO_FEW.format(n=len(y), need=min_items),
+                                   None, None, None)
+    order = np.random.default_rng(seed).permutation(len(y))
+    held_new = 0.0
+    for k in range(folds):
+        test = order[k::folds]
+        train = np.setdiff1d(order, test)
+        t = fit_temperature(z[train], y[train]).temperature
+        held_new += negative_log_likelihood(z[test], y[test], t) * len(test)
+    held_new /= len(y)
+    held_old = negative_log_likelihood(z, y, previous)
+    if held_new < held_old - margin:
+        fit = fit_temperature(z, y)
+        return TemperatureDecision(fit.temperature, previous, True, REFITTED.format(new=held_new, old=held_old),
+                                   held_new, held_old, fit)
+    return TemperatureDecision(previous, previous, False, KEPT_NOT_BETTER.format(new=held_new, old=held_old),
+                               held_new, held_old, None)

@@ -50,19 +50,63 @@ class FewShotHead:
         self.biases: np.ndarray | None = None  # (n_categories,)
         self.present: np.ndarray | None = None  # (n_categories,) bool: seen in training (single-label)
         self.n_trained = 0
+        self.iterations = 0  # optimiser iterations of the last warm-started fit
 
     # Training.
 
-    def fit(self, embeddings, labels) -> FewShotHead:
+    def fit(self, embeddings, labels, *, init: FewShotHead | None = None) -> FewShotHead:
         """Fit on (n, dim) embeddings and their labels: for single-label, n category indices; for multi-label,
-        an (n, n_categories) 0/1 matrix or n lists of category indices."""
+        an (n, n_categories) 0/1 matrix or n lists of category indices.
+
+        ``init`` (a fitted single-label head of the same shape, e.g. the previous round's) starts the
+        optimiser at its weights: the same objective and optimum, reached in a few iterations as labels
+        arrive (an incremental head), where at least three categories are labelled."""
         x = _unit_rows(np.asarray(embeddings, dtype=np.float64))
         if self.multi_label:
             self._fit_one_vs_rest(x, self._indicator(labels, len(x)))
         else:
-            self._fit_multinomial(x, self._indices(labels, len(x)))
+            y = self._indices(labels, len(x))
+            if init is not None and self._warm_startable(init, x, y):
+                self._fit_warm(x, y, init)
+            else:
+                self._fit_multinomial(x, y)
         self.n_trained = len(x)
         return self
+
+    def _warm_startable(self, init: FewShotHead, x: np.ndarray, y: np.ndarray) -> bool:
+        return (init.weights is not None and not init.multi_label and init.n_categories == self.n_categories
+                and init.weights.shape[1] == x.shape[1] and len(np.unique(y)) >= 3)
+
+    def _fit_warm(self, x: np.ndarray, y: np.ndarray, init: FewShotHead) -> None:
+        """Multinomial logistic regression (sklearn's objective: C * cross-entropy + ||W||^2 / 2, intercepts
+        unpenalised) over the labelled categories, by L-BFGS from ``init``'s weights."""
+        from scipy.optimize import minimize
+
+        seen = np.unique(y)
+        k, d = len(seen), x.shape[1]
+        target = np.zeros((len(y), k))
+        target[np.arange(len(y)), np.searchsorted(seen, y)] = 1.0
+        start = np.concatenate([init.weights[seen].ravel(), init.biases[seen]])
+
+        def objective(theta: np.ndarray):
+            weights, biases = theta[:k * d].reshape(k, d), theta[k * d:]
+            z = x @ weights.T + biases
+            z -= z.max(axis=1, keepdims=True)
+            log_norm = np.log(np.exp(z).sum(axis=1, keepdims=True))
+            p = np.exp(z - log_norm)
+            loss = self.C * float(-(target * (z - log_norm)).sum()) + 0.5 * float((weights ** 2).sum())
+            residual = self.C * (p - target)
+            grad = np.concatenate([(residual.T @ x + weights).ravel(), residual.sum(axis=0)])
+            return loss, grad
+
+        found = minimize(objective, start, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "gtol": 1e-4})
+        self.weights = np.zeros((self.n_categories, d))
+        self.biases = np.zeros(self.n_categories)
+        self.weights[seen] = found.x[:k * d].reshape(k, d)
+        self.biases[seen] = found.x[k * d:]
+        self.present = np.zeros(self.n_categories, dtype=bool)
+        self.present[seen] = True
+        self.iterations = int(found.nit)
 
     def _indices(self, labels, n: int) -> np.ndarray:
         y = np.asarray(labels, dtype=np.int64)

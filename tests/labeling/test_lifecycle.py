@@ -187,7 +187,7 @@ def test_reopening_an_item_nobody_reviewed_is_refused(project):
 # --- label issue resolved ---------------------------------------------------------------------
 
 def test_resolving_a_label_issue_relabels_clears_queue_and_lease_and_counts_for_learning(project, schema):
-    Project.objects.filter(pk=project.pk).update(learn_every=0)
+    Project.objects.filter(pk=project.pk).update(learn_first=0, learn_every=0)
     rita, sam = UserFactory(), UserFactory()
     item = ItemFactory(project=project, state=State.REVIEWED, final_labels=["negative"], final_source=Source.IMPORT,
                        queue_reason=Reason.AUDIT, lease_owner=sam,
@@ -215,7 +215,7 @@ def test_resolving_a_label_issue_on_an_item_without_a_human_label_is_refused(pro
 # --- the learning trigger ---------------------------------------------------------------------
 
 def test_labels_added_counts_and_resets_every_learn_every(project, django_capture_on_commit_callbacks):
-    Project.objects.filter(pk=project.pk).update(learn_every=3)
+    Project.objects.filter(pk=project.pk).update(learn_first=0, learn_every=3, learn_next_at=3)
     assert lifecycle.labels_added(project_id=project.pk, count=0) is False
     assert lifecycle.labels_added(project_id=project.pk, count=2) is False
     assert Project.objects.get(pk=project.pk).labels_since_learning == 2

@@ -90,15 +90,15 @@ def test_auto_label_starts_a_job_with_the_chosen_model_and_the_job_page_says_wha
     assert 'aria-valuenow="100.0"' in finished
     assert 'id="job-cancel"' not in finished
     audit_size = Item.objects.filter(project=project, in_audit_slice=True).count()
-    assert ("Nothing is auto-accepted yet: that takes <strong>30</strong> audit items with a person's label, and "
+    assert ("Nothing is auto-accepted yet: that takes <strong>99</strong> audit items with a person's label, and "
             f"this project's audit sample holds {audit_size} (0 labelled).") in finished
 
-    for i in range(40):  # a bigger audit sample, 12 of it labelled by people
+    for i in range(110):  # a bigger audit sample, 12 of it labelled by people
         item_waiting(project, schema, in_audit_slice=True, text=f"audit {i}", state=Item.State.REVIEWED if i < 12
                      else Item.State.NEEDS_REVIEW, final_source=Item.FinalSource.REVIEW if i < 12 else "")
     bigger = client.get(f"/projects/{project.pk}/jobs/{job.pk}").content.decode()
-    assert ('Nothing is auto-accepted yet: <strong id="audit-remaining">18</strong> more audit items need a '
-            "person's label first (12 of 30 done).") in bigger
+    assert ('Nothing is auto-accepted yet: <strong id="audit-remaining">87</strong> more audit items need a '
+            "person's label first (12 of 99 done).") in bigger
 
     client.force_login(make_member("reviewer", org))
     assert client.post(f"/projects/{project.pk}/jobs", {"model": "vader-sentiment"}).status_code == 403

@@ -44,7 +44,7 @@ def test_create_read_update_list(client, org, admin):
                                       "schema_version", "item_count", "my_role", "created_by", "template")} == {
         "organization": org.id, "name": "Reviews", "project_type": "text_classification", "status": "active",
         "deadline": "2030-06-30", "default_model": "minilm-zero-shot", "auto_accept_threshold": 0.9,
-        "review_policy": "below_threshold_plus_qa", "qa_sample_rate": 0.05, "audit_slice_size": 150,
+        "review_policy": "below_threshold_plus_qa", "qa_sample_rate": 0.05, "audit_slice_size": 300,
         "schema_version": None, "item_count": 0, "my_role": "manager", "created_by": admin.email, "template": ""}
 
     resp = client.put(f"/api/projects/{pid}", {"name": "Reviews 2024", "status": "archived",

@@ -117,8 +117,11 @@ def test_manager_page_states_the_auto_accept_precision(world, client):
 
     client.force_login(world.manager)
     before = client.get(f"/projects/{world.project.pk}/manage").content.decode()
-    assert "Nothing is auto-accepted until 30 audit-slice items are labelled" in before
-    statement = "auto-accepted labels: 97.4% correct (95% CI 95.1 to 98.8) on 180 audited items; 41% of items auto-accepted"
+    # at the default 97% target and 5% delta, 99 audited items above a threshold, all correct, are needed
+    assert "Nothing is auto-accepted until 99 audit-slice items are labelled" in before
+    statement = ("auto-accepted labels are at least 97.0% correct with 95% confidence (Learn-then-Test, binomial, "
+                 "on 180 audited items, 160 of them above the threshold, 160 correct: 100.0%, lower bound 98.1%); "
+                 "41 of 100 eligible items (41.0%) auto-accepted")
     ModelCalibration.objects.create(project=world.project, model_name=world.project.default_model, temperature=1.7,
                                     fitted_on=180, ece_before=0.12, ece_after=0.03, threshold=0.91,
                                     precision={"statement": statement})

@@ -18,7 +18,7 @@ def ids(resp) -> list[int]:
     return [item["id"] for item in resp.data["items"]]
 
 
-def test_audit_slice_first_then_lowest_confidence(world, client_for):
+def test_audit_slice_interleaved_with_the_lowest_confidence(world, client_for):
     p, s = world.project, world.schema
     high = item_waiting(p, s, confidence=0.9)
     low = item_waiting(p, s, top="dog", confidence=0.4, probabilities=[0.35, 0.4, 0.25])
@@ -33,12 +33,13 @@ def test_audit_slice_first_then_lowest_confidence(world, client_for):
     resp = queue(client_for(world.reviewer), p, limit=10)
 
     assert resp.status_code == 200
-    assert ids(resp) == [audit_confident.pk, audit_waiting.pk, low.pk, mid.pk, high.pk]
-    assert [item["reason"] for item in resp.data["items"]] == ["audit", "audit", "uncertainty", "uncertainty",
-                                                              "uncertainty"]
+    # one audited label so far and no other: two strategy picks, then an audit item, and so on
+    assert ids(resp) == [low.pk, mid.pk, audit_confident.pk, high.pk, audit_waiting.pk]
+    assert [item["reason"] for item in resp.data["items"]] == ["uncertainty", "uncertainty", "audit", "uncertainty",
+                                                              "audit"]
     assert resp.data["strategy"] == "uncertainty"
     assert audit_done.pk not in ids(resp)
-    shown = resp.data["items"][2]
+    shown = resp.data["items"][0]
     assert shown["kind"] == "text"
     assert shown["text"] == low.text
     assert shown["file_url"] is None

@@ -25,7 +25,7 @@ def project_with_pool(org, probabilities, *, embeddings=None, model="minilm-zero
                                                confidence=max(probs), probabilities=list(probs))
         Item.objects.filter(pk=item.pk).update(prediction=prediction, confidence=max(probs))
         if embeddings is not None:
-            ItemEmbedding.objects.create(item=item, model_name=model,
+            ItemEmbedding.objects.create(item=item, model_name="minilm-zero-shot",
                                          vector=np.asarray(embeddings[k], dtype=EMBEDDING_DTYPE).tobytes())
         items.append(item)
     return project, job, items
@@ -66,17 +66,18 @@ def test_suggest_samples_errors(org, other_org, make_member, client_for):
     assert resp.data == {"strategy": ["Unknown strategy 'vibes'; available: random, uncertainty, margin, entropy, "
                                       "diversity, weighted_diversity, disagreement."]}
     resp = client.post(f"/api/active-learning/suggest-samples/{job.id}", {"strategy": "diversity"}, format="json")
-    assert resp.status_code == 400
-    assert resp.data == {"strategy": ["The strategy 'diversity' needs embeddings, and the project's model "
-                                      "'vader-sentiment' has none."]}
+    assert resp.status_code == 200  # a text prior without embeddings: MiniLM's are stored beside it
+    assert resp.data == []  # (none stored yet for this pool)
     _, other_job, _ = project_with_pool(other_org, [[0.5, 0.3, 0.2]])
     resp = client.post(f"/api/active-learning/suggest-samples/{other_job.id}", {"strategy": "margin"}, format="json")
     assert resp.status_code == 404
 
 
-def test_diversity_picks_the_farthest_item(org, make_member, client_for):
+@pytest.mark.parametrize("model", ["minilm-zero-shot", "vader-sentiment"])
+def test_diversity_picks_the_farthest_item(org, make_member, client_for, model):
+    """On every text template: a prior without embeddings (VADER) has MiniLM's stored beside it."""
     embeddings = [[1, 0, 0], [0.99, 0.1, 0], [0, 0, 1]]
-    project, job, items = project_with_pool(org, [[0.4, 0.3, 0.3]] * 3, embeddings=embeddings)
+    project, job, items = project_with_pool(org, [[0.4, 0.3, 0.3]] * 3, embeddings=embeddings, model=model)
     labelled = ItemFactory(project=project, state="reviewed", final_labels=["cat"], final_source="import")
     ItemEmbedding.objects.create(item=labelled, model_name="minilm-zero-shot",
                                  vector=np.asarray([1, 0, 0], dtype=EMBEDDING_DTYPE).tobytes())

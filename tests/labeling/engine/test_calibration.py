@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 
 from labeling.engine.calibration import (
+    KEPT_NOT_BETTER,
+    KEPT_TOO_FEW,
+    MIN_REFIT_ITEMS,
     TEMPERATURE_BOUNDS,
     apply_temperature,
     expected_calibration_error,
     fit_temperature,
     negative_log_likelihood,
     softmax,
+    temperature_update,
 )
 
 
@@ -82,3 +86,36 @@ def test_bad_labels_are_refused():
         fit_temperature(np.zeros((2, 2)), np.array([0, 2]))
     with pytest.raises(ValueError, match="at least one labelled item"):
         fit_temperature(np.zeros((0, 2)), np.array([], dtype=int))
+
+
+def _overconfident(seed: int, n: int, accuracy: float = 0.7, k: int = 3):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    predicted = np.where(rng.random(n) < accuracy, labels, (labels + 1) % k)
+    logits = rng.normal(0, 0.3, (n, k))
+    logits[np.arange(n), predicted] += 6.0
+    return logits, labels
+
+
+def test_a_fit_that_cannot_improve_on_held_out_nll_leaves_the_temperature_as_it_was():
+    logits, labels = _overconfident(0, 400)
+    good = fit_temperature(logits, labels).temperature
+    # the previous temperature is already the best one: a refit on the same kind of data is not better
+    kept = temperature_update(logits, labels, previous=good)
+    assert (kept.refitted, kept.temperature, kept.fit) == (False, good, None)
+    assert kept.reason == KEPT_NOT_BETTER.format(new=kept.heldout_nll_new, old=kept.heldout_nll_previous)
+    assert kept.heldout_nll_new >= kept.heldout_nll_previous - 1e-4
+    # a handful of items never overwrite a fit (the 4-18 items of a round without a promotion)
+    few = temperature_update(logits[:12], labels[:12], previous=good)
+    assert (few.refitted, few.temperature) == (False, good)
+    assert few.reason == KEPT_TOO_FEW.format(n=12, need=MIN_REFIT_ITEMS)
+
+
+def test_a_fit_better_on_held_out_nll_replaces_a_bad_temperature():
+    logits, labels = _overconfident(1, 400)
+    changed = temperature_update(logits, labels, previous=1.0)
+    assert changed.refitted
+    assert changed.temperature == pytest.approx(fit_temperature(logits, labels).temperature)
+    assert changed.heldout_nll_new < changed.heldout_nll_previous
+    assert negative_log_likelihood(logits, labels, changed.temperature) < negative_log_likelihood(logits, labels, 1.0)
+    assert changed.reason.startswith("refitted: held-out NLL ")

@@ -114,3 +114,19 @@ def test_few_shot_model_classifies_with_the_head_over_its_categories():
     assert result.embeddings[:3] == pytest.approx(x[[0, 9, 23]])
     with pytest.raises(LabelSetError, match="trained on 3 categories, not 2"):
         FewShotModel(name="x", base=Vectors(x), head=head, categories=["cat", "dog"])
+
+
+def test_a_warm_started_head_reaches_the_same_optimum_in_fewer_iterations():
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 1, (4, 16))
+    y = rng.integers(0, 4, 400)
+    x = centres[y] + rng.normal(0, 0.8, (400, 16))
+    cold = FewShotHead(5).fit(x, y)
+    warm = FewShotHead(5).fit(x, y, init=FewShotHead(5).fit(x[:300], y[:300]))
+    assert warm.predict_proba(x) == pytest.approx(cold.predict_proba(x), abs=5e-3)
+    assert list(warm.present) == [True, True, True, True, False]
+    zero = FewShotHead(5).fit(x[:300], y[:300])
+    zero.weights, zero.biases = np.zeros_like(zero.weights), np.zeros_like(zero.biases)
+    from_zero = FewShotHead(5).fit(x, y, init=zero)
+    assert from_zero.predict_proba(x) == pytest.approx(cold.predict_proba(x), abs=5e-3)
+    assert 0 < warm.iterations < from_zero.iterations

@@ -36,7 +36,8 @@ def test_job_on_a_real_worker_leaves_one_prediction_per_item(worker, org, make_m
     job = job_create(project=project, created_by=user, chunk_size=64)
     assert job.total == 150
     assert JobChunk.objects.filter(job=job).count() == 3
-    wait_until(lambda: Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED, timeout=60, message="the job")
+    wait_until(lambda: Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED, timeout=240,
+               message="the job (VADER, with MiniLM embeddings stored beside it)")
     job.refresh_from_db()
     assert (job.done, job.failed) == (150, 0)
     assert Prediction.objects.filter(job=job).count() == 150

@@ -39,9 +39,10 @@ def test_calibration_fit_on_overconfident_audit_logits_lowers_ece():
     assert calibration.ece_before == pytest.approx(before)
     assert calibration.temperature > 1.5
     assert calibration.ece_after < 0.05 < before
-    # Every prediction has the same confidence, 70% correct: no threshold reaches 90% precision.
+    # Every prediction has the same confidence, 70% correct: no threshold is shown to reach 90% precision.
     assert calibration.threshold is None
-    assert calibration.precision["statement"].startswith("no threshold reaches the 90.0% target")
+    assert calibration.precision["statement"].startswith("no threshold is shown to reach 90.0% with 95% confidence")
+    assert calibration.precision["calibration"].startswith("refitted: held-out NLL ")
 
 
 @pytest.mark.django_db
@@ -55,7 +56,8 @@ def test_threshold_needs_enough_audited_labels():
     calibration = calibration_fit(project=project, model_name="m2", audit_logits=logits, audit_labels=labels)
     assert calibration.threshold is not None
     assert calibration.precision["audited_above"] == MIN_AUDIT_LABELS
-    assert calibration.precision["statement"].startswith("auto-accepted labels: 100.0% correct (95% CI ")
+    assert calibration.precision["statement"].startswith(
+        "auto-accepted labels are at least 80.0% correct with 95% confidence (Learn-then-Test, binomial, on 30 audited")
 
 
 @pytest.mark.django_db
@@ -93,7 +95,8 @@ def test_learning_promotes_a_better_head_and_rescores_waiting_items():
 
 @pytest.mark.worker
 def test_labels_added_triggers_learning_on_the_worker(worker):
-    project = ProjectFactory(default_model="vader-sentiment", audit_slice_size=50, learn_every=3)
+    project = ProjectFactory(default_model="vader-sentiment", audit_slice_size=50, learn_first=0, learn_every=3,
+                             learn_next_at=3)
     LabelSchemaFactory(project=project, categories=["positive", "negative", "neutral"])
     texts = ["I love it", "I hate it", "Great stuff", "Terrible stuff", "Wonderful", "Awful"]
     items = [ItemFactory(project=project, text=t) for t in texts]
@@ -102,9 +105,9 @@ def test_labels_added_triggers_learning_on_the_worker(worker):
     for item, label in zip(items, ["positive", "negative"] * 3, strict=True):
         Item.objects.filter(pk=item.pk).update(final_labels=[label], final_source="review", state="reviewed")
     assert labels_added(project_id=project.id, count=2) is False
-    assert Project.objects.get(pk=project.pk).labels_since_learning == 2
+    assert Project.objects.get(pk=project.pk).labels_counted == 2
     assert labels_added(project_id=project.id, count=1) is True
-    assert Project.objects.get(pk=project.pk).labels_since_learning == 0
+    assert Project.objects.get(pk=project.pk).learn_next_at == 6
     calibration = wait_until(lambda: ModelCalibration.objects.filter(project=project, model_name="vader-sentiment",
                                                                      fitted_on=6).first(),
                              timeout=60, message="the learning task to fit calibration")
