@@ -1,6 +1,7 @@
 """The accounts API: registration, JWT login, profile, organizations, members, audit log."""
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
@@ -29,6 +30,7 @@ from accounts.serializers import (
     RefreshSerializer,
     RegisterResponseSerializer,
     RegisterSerializer,
+    RevokedSerializer,
     TokenPairSerializer,
 )
 from modelship.openapi import ERRORS
@@ -96,7 +98,7 @@ class RefreshView(PublicAuthView):
         serializer = TokenRefreshSerializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
+        except (TokenError, ObjectDoesNotExist) as exc:  # a bad token, or one of a deleted user
             raise AuthenticationFailed(BAD_REFRESH) from exc
         return Response(serializer.validated_data)
 
@@ -114,6 +116,15 @@ class LogoutView(APIView):
         except TokenError as exc:
             raise ValidationError({"refresh": [BAD_REFRESH]}) from exc
         return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class LogoutEverywhereView(APIView):
+    @extend_schema(request=None, responses={200: RevokedSerializer, 401: ERRORS[401]},
+                   description="Log out on every device: revoke every refresh token of the caller. Access "
+                               "tokens already issued stay valid until they expire (minutes).")
+    def post(self, request):
+        revoked = services.user_sessions_revoke(user=request.user)
+        return Response(RevokedSerializer({"revoked": revoked}).data)
 
 
 class MeView(APIView):

@@ -95,12 +95,33 @@ def user_update_profile(*, user: User, full_name: str | None = None, email: str 
 
 @transaction.atomic
 def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """Set a new password and revoke every refresh token issued under the old one."""
     if not user.check_password(current_password):
         raise DomainError(WRONG_PASSWORD, field="current_password")
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit_record(actor=user, organization=None, action="user.password_changed", target=user)
+    user_sessions_revoke(user=user)
+
+
+@transaction.atomic
+def user_sessions_revoke(*, user: User) -> int:
+    """Blacklist every refresh token of the user that is still outstanding (not expired, not yet
+    blacklisted), so none can mint another access token; returns how many were revoked. Access
+    tokens already issued stay valid until they expire (``JWT_ACCESS_MINUTES``)."""
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    outstanding = list(
+        OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
+        .values_list("id", flat=True)
+    )
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in outstanding],
+                                         ignore_conflicts=True)
+    audit_record(actor=user, organization=None, action="user.sessions_revoked", target=user,
+                 metadata={"refresh_tokens": len(outstanding)})
+    return len(outstanding)
 
 
 @transaction.atomic

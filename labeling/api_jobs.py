@@ -4,7 +4,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +34,7 @@ from labeling.services.imports import UploadFile
 from labeling.services.jobs import job_cancel, job_create
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
+from modelship.parsers import JSONParser
 from modelship.throttles import IPRateThrottle
 from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS, project_for_request, require_project_role
 
@@ -123,7 +124,8 @@ class ClassifyTextBatchView(APIView):
     @extend_schema(request=TextBatchSerializer, responses={202: BatchJobSerializer,
                                                            **_errors(400, 401, 403, 404, 413)})
     def post(self, request):
-        _check_batch(len(request.data.get("texts") or []) if isinstance(request.data.get("texts"), list) else 0)
+        texts = request.data.get("texts") if isinstance(request.data, dict) else None
+        _check_batch(len(texts) if isinstance(texts, list) else 0)
         data = TextBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

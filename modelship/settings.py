@@ -8,6 +8,7 @@ safeguards (a required ``SECRET_KEY``, HTTPS-only cookies, HSTS).
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -102,6 +103,7 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'modelship.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "modelship.sqlite"  # numbers beyond 64 bits match nothing, as on PostgreSQL
     # Web and worker processes share the file: wait for a writer instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -187,6 +189,8 @@ EXPORT_PROGRESS_EVERY = env.int("EXPORT_PROGRESS_EVERY", default=1000)  # items 
 EXPORT_TEMP_DIR = env("EXPORT_TEMP_DIR", default=None)  # local disk the ZIP is built on (default: the system's)
 
 # --- REST API -------------------------------------------------------------------------------
+JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)  # one JSON request body
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)  # nesting levels of a JSON request body
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -197,7 +201,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "modelship.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
+        "modelship.throttles.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env("THROTTLE_USER", default="5000/hour"),
@@ -205,9 +209,21 @@ REST_FRAMEWORK = {
         "auth": env("THROTTLE_AUTH", default="10/minute"),
         "quick": env("THROTTLE_QUICK", default="30/minute"),
     },
+    "DEFAULT_PARSER_CLASSES": [
+        "modelship.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "modelship.exceptions.exception_handler",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    "NUM_PROXIES": 0,  # never DRF's own X-Forwarded-For reading: modelship.throttles.client_ip decides
 }
+# Proxies (addresses or networks) whose X-Forwarded-For names the client; none by default.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as _exc:
+        raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_exc}") from None
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),

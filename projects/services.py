@@ -42,6 +42,19 @@ def _check_name_free(*, organization_id: int, name: str, exclude_id: int | None 
         raise DomainError(PROJECT_NAME_TAKEN.format(name=name), field="name")
 
 
+def _default_model_check(*, name: str, project_type: str) -> None:
+    """A project's ``default_model`` must be a model that classifies its items and loads here (or blank)."""
+    from labeling.services.jobs import model_check
+
+    if not name:
+        return
+    kind = Project(project_type=project_type).item_kind
+    try:
+        model_check(name=name, kind=kind)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="default_model") from None
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -65,6 +78,7 @@ def project_create(
     template's; custom templates start without a schema unless one is given.
     """
     name = name.strip()
+    given_model = default_model.strip()
     if template:
         found = template_get(template)
         if found is None:
@@ -80,6 +94,7 @@ def project_create(
                       "max_labels": found.max_labels, "categories": list(found.categories)}
     if not project_type:
         raise DomainError(PROJECT_TYPE_REQUIRED, field="project_type")
+    _default_model_check(name=given_model, project_type=project_type)
     _check_name_free(organization_id=organization.pk, name=name)
     try:
         with transaction.atomic():
@@ -113,6 +128,9 @@ def project_update(*, project: Project, actor: User, **changes: Any) -> Project:
     changed = {field: value for field, value in changes.items() if getattr(project, field) != value}
     if not changed:
         return project
+    if "default_model" in changed:
+        changed["default_model"] = changed["default_model"].strip()
+        _default_model_check(name=changed["default_model"], project_type=project.project_type)
     for field, value in changed.items():
         setattr(project, field, value)
     try:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from labeling.engine import FewShotHead, model_spec
+from labeling.engine import FewShotHead, UnknownModelError, model_spec
 from labeling.engine.active_learning import STRATEGIES, UNKNOWN_STRATEGY, select, simulate_effectiveness
 from labeling.engine.label_errors import cross_val_probs, find_label_issues
 from labeling.models import HumanLabel, Item, LabelIssue
@@ -88,7 +88,7 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
     probs = np.array([rows[i] for i in item_ids], dtype=np.float64)
     spec_needs = set(STRATEGIES[strategy].requires) | set(STRATEGIES[strategy].optional)
     base = project.default_model
-    has_embeddings = bool(base) and model_spec(base).embedding_dim is not None
+    has_embeddings = _embedding_dim(base) is not None
     embeddings = labelled = committee = None
     if has_embeddings and spec_needs & {"embeddings", "labelled_embeddings", "committee"}:
         vectors = stored_embeddings(item_ids, base)
@@ -128,6 +128,14 @@ def _bootstrap_committee(x: np.ndarray, y: np.ndarray, pool_x: np.ndarray, n_cla
     return np.stack(members)
 
 
+def _embedding_dim(name: str) -> int | None:
+    """The size of the model's embeddings; None when it has none, or when no model has that name."""
+    try:
+        return model_spec(name).embedding_dim if name else None
+    except UnknownModelError:
+        return None
+
+
 def samples_suggest(*, project: Project, strategy: str, count: int, seed: int = 0,
                     exclude_ids: set[int] | None = None, candidates: QuerySet[Item] | None = None) -> list[dict]:
     """The ``count`` waiting items a strategy would have people label next, best first, with scores and reasons."""
@@ -154,7 +162,7 @@ def effectiveness_analyze(*, project: Project, strategies: list[str] | None = No
     if schema is None:
         raise DomainError(NO_SCHEMA)
     base = project.default_model
-    if not base or model_spec(base).embedding_dim is None:
+    if _embedding_dim(base) is None:
         raise DomainError(NEEDS_EMBEDDINGS.format(name="analyze-effectiveness", model=base))
     paths, ids, labels, _ = human_labelled(project, schema)
     ids = ids.tolist()
@@ -178,7 +186,7 @@ def label_issues_find(*, project: Project, actor: User | None = None) -> int:
     embeddings), each into the label-issue queue once. Returns how many new issues were opened."""
     schema = schema_current(project=project)
     base = project.default_model
-    if schema is None or not base or model_spec(base).embedding_dim is None:
+    if schema is None or _embedding_dim(base) is None:
         return 0
     paths, ids, labels, _ = human_labelled(project, schema)
     ids = ids.tolist()
