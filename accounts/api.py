@@ -104,6 +104,7 @@ class RefreshView(PublicAuthView):
 
 
 class LogoutView(APIView):
+    @extend_schema(description="Log out this device: blacklist the given refresh token (it must be the caller's).")
     @extend_schema(request=RefreshSerializer, responses={205: None, 400: ERRORS[400], 401: ERRORS[401]})
     def post(self, request):
         data = RefreshSerializer(data=request.data)
@@ -128,6 +129,7 @@ class LogoutEverywhereView(APIView):
 
 
 class MeView(APIView):
+    @extend_schema(description="The caller's profile and their role in each of their organizations.")
     @extend_schema(responses={200: MeSerializer, 401: ERRORS[401]})
     def get(self, request):
         user = request.user
@@ -136,6 +138,7 @@ class MeView(APIView):
 
 
 class ProfileView(APIView):
+    @extend_schema(description="Change the caller's name or email.")
     @extend_schema(request=ProfileSerializer, responses={200: MeSerializer, 400: ERRORS[400], 401: ERRORS[401]})
     def put(self, request):
         data = ProfileSerializer(data=request.data)
@@ -146,6 +149,7 @@ class ProfileView(APIView):
 
 
 class PasswordChangeView(APIView):
+    @extend_schema(description="Change the caller's password (the current one is required); every refresh token issued before is revoked, so every device logs in again.")
     @extend_schema(request=PasswordChangeSerializer, responses={204: None, 400: ERRORS[400], 401: ERRORS[401]})
     def post(self, request):
         data = PasswordChangeSerializer(data=request.data)
@@ -155,6 +159,7 @@ class PasswordChangeView(APIView):
 
 
 class OrganizationListView(APIView):
+    @extend_schema(description='The organizations the caller belongs to, with their role in each.')
     @extend_schema(responses={200: OrganizationSerializer(many=True), 401: ERRORS[401]})
     def get(self, request):
         memberships = list(selectors.memberships_for(user=request.user))
@@ -162,6 +167,7 @@ class OrganizationListView(APIView):
         orgs = [m.organization for m in memberships]
         return Response(OrganizationSerializer(orgs, many=True, context={"roles": roles}).data)
 
+    @extend_schema(description='Create an organization; the caller becomes its admin.')
     @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer, 400: ERRORS[400]})
     def post(self, request):
         data = OrganizationCreateSerializer(data=request.data)
@@ -172,6 +178,7 @@ class OrganizationListView(APIView):
 
 
 class OrganizationDetailView(APIView):
+    @extend_schema(description="One of the caller's organizations (404 for one they are not a member of).")
     @extend_schema(responses={200: OrganizationSerializer, 404: None})
     def get(self, request, org_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
@@ -180,12 +187,14 @@ class OrganizationDetailView(APIView):
 
 
 class MemberListView(APIView):
+    @extend_schema(description="The organization's members and their roles (admins only).")
     @extend_schema(responses={200: MemberSerializer(many=True), 403: None, 404: None})
     def get(self, request, org_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
         require_role(membership, ADMIN)
         return Response(MemberSerializer(selectors.members_of(organization=membership.organization), many=True).data)
 
+    @extend_schema(description='Add a registered user to the organization with a role (admins only).')
     @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer, 400: ERRORS[400], 403: None, 404: None})
     def post(self, request, org_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
@@ -197,6 +206,7 @@ class MemberListView(APIView):
 
 
 class MemberDetailView(APIView):
+    @extend_schema(description="Change a member's role (admins only); the last admin cannot be demoted.")
     @extend_schema(request=MemberRoleSerializer, responses={200: MemberSerializer, 400: ERRORS[400], 403: None, 404: None})
     def patch(self, request, org_id: int, user_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
@@ -207,6 +217,7 @@ class MemberDetailView(APIView):
                                               role=data.validated_data["role"], actor=request.user)
         return Response(MemberSerializer(changed).data)
 
+    @extend_schema(description='Remove a member from the organization (admins only); the last admin cannot be removed.')
     @extend_schema(responses={204: None, 400: ERRORS[400], 403: None, 404: None})
     def delete(self, request, org_id: int, user_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)

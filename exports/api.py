@@ -63,7 +63,7 @@ class JobExportCreateView(APIView):
     format_name: str | None = None  # set for the format's own path (/api/export/formats/coco/{job_id})
     project_roles = ANY_PROJECT_ROLE
 
-    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404, 409)})
     def post(self, request, job_id: int):
         job = job_get_for_user(user=request.user, job_id=job_id)
         job.project = project_for_request(request, self, job.project_id)
@@ -79,7 +79,7 @@ class JobExportCreateView(APIView):
 class JobFormatExportCreateView(JobExportCreateView):
     """Export the items an auto-labeling job predicted in the format the path names (COCO, YOLO, Pascal VOC)."""
 
-    @extend_schema(request=ExportOptionsSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ExportOptionsSerializer, responses={**CREATED, **_errors(400, 401, 403, 404, 409)})
     def post(self, request, job_id: int):
         return super().post(request, job_id)
 
@@ -89,7 +89,7 @@ class ProjectExportCreateView(APIView):
 
     project_roles = ANY_PROJECT_ROLE
 
-    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404, 409)})
     def post(self, request, project_id: int):
         project = project_for_request(request, self, project_id)
         data = ExportCreateSerializer(data=request.data)

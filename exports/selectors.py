@@ -140,7 +140,10 @@ def export_selection(*, project_id: int, job_id: int | None, options: dict[str, 
     (auto-accepted): a person's label always passes. ``labels`` keeps items with one of them.
     """
     states = [Item.State.REVIEWED] + ([Item.State.AUTO_ACCEPTED] if options["include_auto_accepted"] else [])
-    items = Item.objects.filter(project_id=project_id, final_labels__isnull=False, state__in=states)
+    chosen = Q(final_labels__isnull=False, state__in=states)
+    if options.get("model_predictions"):  # items no one decided yet, labelled by the model
+        chosen |= Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))
+    items = Item.objects.filter(chosen, project_id=project_id)
     if job_id is not None:
         items = items.annotate(
             job_prediction=FilteredRelation("predictions", condition=Q(predictions__job_id=job_id)),
@@ -151,11 +154,52 @@ def export_selection(*, project_id: int, job_id: int | None, options: dict[str, 
     else:
         items = items.annotate(shown_labels=F("predicted_labels"), shown_confidence=F("confidence"),
                                shown_model=F("prediction__model_name"))
+    if options.get("model_predictions"):
+        items = items.filter(~Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))
+                             | Q(shown_labels__isnull=False))
     if options["min_confidence"] is not None:
-        items = items.filter(~Q(state=Item.State.AUTO_ACCEPTED) | Q(shown_confidence__gte=options["min_confidence"]))
+        items = items.filter(Q(final_source__in=Item.HUMAN_SOURCES) | Q(shown_confidence__gte=options["min_confidence"]))
     if options["labels"]:
         items = items.filter(_has_any_label(options["labels"]))
     return items
+
+
+NOTHING_TO_EXPORT = "Nothing to export: {reason}."
+NO_ITEMS_YET = "the project has no items yet"
+JOB_PREDICTED_NOTHING_LABELLED = "none of the {predicted} items this job predicted has a final label yet"
+NO_LABELS_AUDIT_FIRST = ("no labelled items yet: {pending} audit items must be reviewed before anything is "
+                         "auto-accepted")
+NO_LABELS_YET = "no labelled items yet: {waiting} items wait for review"
+ONLY_AUTO_ACCEPTED = ("the {auto} labelled items were all auto-accepted; set include_auto_accepted to export "
+                      "them")
+NONE_MATCH = "none of the {labelled} labelled items matches the export's labels and confidence filters"
+ASK_FOR_PREDICTIONS = " (or set model_predictions to export the model's labels)"
+
+
+def export_empty_reason(*, project_id: int, job_id: int | None, options: dict[str, Any]) -> str:
+    """Why an export's selection is empty, in the words a user can act on."""
+    items = Item.objects.filter(project_id=project_id)
+    found = items.aggregate(
+        total=Count("id"),
+        human=Count("id", filter=Q(final_source__in=Item.HUMAN_SOURCES, final_labels__isnull=False)),
+        auto=Count("id", filter=Q(state=Item.State.AUTO_ACCEPTED)),
+        audit_pending=Count("id", filter=Q(in_audit_slice=True) & ~Q(final_source__in=Item.HUMAN_SOURCES)),
+        waiting=Count("id", filter=Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))),
+    )
+    hint = "" if options.get("model_predictions") or not found["waiting"] else ASK_FOR_PREDICTIONS
+    if not found["total"]:
+        reason = NO_ITEMS_YET
+    elif job_id is not None and not found["human"] and not found["auto"]:
+        predicted = items.filter(predictions__job_id=job_id).count()
+        reason = JOB_PREDICTED_NOTHING_LABELLED.format(predicted=predicted) + hint
+    elif not found["human"] and not found["auto"]:
+        reason = (NO_LABELS_AUDIT_FIRST.format(pending=found["audit_pending"]) if found["audit_pending"]
+                  else NO_LABELS_YET.format(waiting=found["waiting"])) + hint
+    elif not found["human"] and not options["include_auto_accepted"]:
+        reason = ONLY_AUTO_ACCEPTED.format(auto=found["auto"])
+    else:
+        reason = NONE_MATCH.format(labelled=found["human"] + found["auto"])
+    return NOTHING_TO_EXPORT.format(reason=reason)
 
 
 def selection_fingerprint(*, items: QuerySet[Item]) -> dict[str, Any]:

@@ -102,6 +102,7 @@ def export_options_normalise(*, options: dict[str, Any], class_names: list[str],
         "split": split,
         "seed": int(options.get("seed") or 0),
         "include_predictions": bool(options.get("include_predictions", True)),
+        "model_predictions": bool(options.get("model_predictions", False)),
     }
 
 
@@ -146,6 +147,10 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
         Project.objects.select_for_update().filter(pk=project.pk).first()  # one create per project at a time
         items = selectors.export_selection(project_id=project.pk, job_id=job.pk if job else None, options=options)
         fingerprint = selectors.selection_fingerprint(items=items)
+        if not fingerprint["count"]:
+            raise DomainError(selectors.export_empty_reason(project_id=project.pk, job_id=job.pk if job else None,
+                                                            options=options),
+                              status_code=409)
         request_hash = _request_hash(project=project, job=job, schema=schema, format_name=format_name,
                                      options=options, fingerprint=fingerprint)
         cached = selectors.export_cached(project_id=project.pk, request_hash=request_hash)
@@ -207,7 +212,10 @@ class RecordStream:
         image = self.spec.is_image
         for row in self.rows:
             self.read += 1
-            labels = self._labels(row["final_labels"])
+            final = row["final_labels"]
+            if final is None and self.options.get("model_predictions"):
+                final = row["shown_labels"]  # asked for: the model's labels where no one decided yet
+            labels = self._labels(final)
             if labels is None:
                 self.unknown_label += 1
                 continue
@@ -256,6 +264,7 @@ def _spec(export: Export, *, class_names: list[str], parents: dict[str, str | No
         project_name=export.project.name, project_type=export.project.project_type, class_names=class_names,
         multi_label=export.schema.multi_label, category_parents={name: parents.get(name) for name in class_names},
         export_id=export.public_id, created_at=export.created_at,
+        splits=tuple(name for name in SPLITS if export.options["split"].get(name, 0) > 0),
     )
 
 

@@ -65,6 +65,7 @@ class UploadView(APIView):
 class ImportJobListView(GenericAPIView):
     serializer_class = ImportJobSerializer
 
+    @extend_schema(description="The project's imports (uploads), newest first, with their counts and status.")
     @extend_schema(parameters=[ImportJobFilterSerializer], responses={200: ImportJobSerializer(many=True),
                                                                      **_errors(400, 401, 404)})
     def get(self, request):
@@ -76,6 +77,7 @@ class ImportJobListView(GenericAPIView):
 
 
 class ImportJobDetailView(APIView):
+    @extend_schema(description='One import: status, progress and the per-file report (poll it after a 202).')
     @extend_schema(responses={200: ImportJobSerializer, **_errors(401, 404)})
     def get(self, request, import_id: int):
         job = selectors.import_job_get_for_user(user=request.user, import_job_id=import_id)

@@ -185,6 +185,7 @@ class ProjectCalibrationView(APIView):
 
 
 class JobDetailView(APIView):
+    @extend_schema(description='An auto-labeling job: status, items done and failed, progress, the error if it failed.')
     @extend_schema(responses={200: JobSerializer, **_errors(401, 404)})
     def get(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
@@ -193,6 +194,7 @@ class JobDetailView(APIView):
 
 
 class JobCancelView(APIView):
+    @extend_schema(description='Cancel a queued or running job; chunks not yet run are dropped (409 once it has finished).')
     @extend_schema(request=None, responses={200: JobSerializer, **_errors(401, 403, 404, 409)})
     def post(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)

@@ -78,6 +78,7 @@ class ProjectTemplateListView(APIView):
 class ProjectDetailView(APIView):
     project_roles = {"GET": ANY_PROJECT_ROLE, "PUT": MANAGERS, "PATCH": MANAGERS, "DELETE": MANAGERS}
 
+    @extend_schema(description="A project of the caller's organizations, with its settings, item count and the caller's role.")
     @extend_schema(responses={200: ProjectSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int):
         project_for_request(request, self, project_id)
@@ -94,6 +95,7 @@ class ProjectDetailView(APIView):
         return Response(ProjectSerializer(selectors.project_get_for_user(user=request.user, project_id=project.pk,
                                                                          counts=True)).data)
 
+    @extend_schema(description='Change settings; only the fields given change (the same as PUT).')
     @extend_schema(request=ProjectUpdateSerializer, responses={200: ProjectSerializer, **_errors(400, 401, 403, 404)})
     def patch(self, request, project_id: int):
         return self.put(request, project_id)
@@ -137,6 +139,7 @@ class LabelSchemaView(APIView):
 
 
 class LabelSchemaVersionListView(APIView):
+    @extend_schema(description="Every version of the project's label schema, newest first, with its category count.")
     @extend_schema(responses={200: LabelSchemaSummarySerializer(many=True), **_errors(401, 404)})
     def get(self, request, project_id: int):
         project = project_for_request(request, self, project_id)
@@ -144,6 +147,7 @@ class LabelSchemaVersionListView(APIView):
 
 
 class LabelSchemaVersionDetailView(APIView):
+    @extend_schema(description="One version of the project's label schema with its categories.")
     @extend_schema(responses={200: LabelSchemaSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int, version: int):
         project = project_for_request(request, self, project_id)
@@ -165,6 +169,7 @@ class AssignView(APIView):
 
 
 class AssignmentListView(APIView):
+    @extend_schema(description='Who has a role in the project, and their daily targets.')
     @extend_schema(responses={200: AssignmentSerializer(many=True), **_errors(401, 404)})
     def get(self, request, project_id: int):
         project = project_for_request(request, self, project_id)
@@ -174,6 +179,7 @@ class AssignmentListView(APIView):
 class AssignmentDetailView(APIView):
     project_roles = MANAGERS
 
+    @extend_schema(description="Remove a user's role in the project.")
     @extend_schema(responses={204: None, **_errors(401, 403, 404)})
     def delete(self, request, project_id: int, user_id: int):
         project = project_for_request(request, self, project_id)

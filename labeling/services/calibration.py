@@ -208,9 +208,9 @@ def waiting_rescore(*, project: Project, schema: LabelSchema, base_model: str, b
 def calibration_report(*, project: Project) -> dict:
     """What the project shows about its model: temperature, ECE before/after, the precision statement."""
     schema = schema_current(project=project)
-    if schema is None or not project.default_model:
-        return {}
-    head = active_head(project=project, base_model=project.default_model, schema=schema)
+    head = None
+    if schema is not None and project.default_model:
+        head = active_head(project=project, base_model=project.default_model, schema=schema)
     name = effective_model_name(project.default_model, head)
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
     audit_labelled = Item.objects.filter(project=project, in_audit_slice=True, final_source__in=HUMAN_SOURCES).count()
