@@ -26,6 +26,8 @@ from accounts.serializers import (
     OrganizationCreateSerializer,
     OrganizationSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     ProfileSerializer,
     RefreshSerializer,
     RegisterResponseSerializer,
@@ -124,7 +126,7 @@ class LogoutEverywhereView(APIView):
                    description="Log out on every device: revoke every refresh token of the caller. Access "
                                "tokens already issued stay valid until they expire (minutes).")
     def post(self, request):
-        revoked = services.user_sessions_revoke(user=request.user)
+        revoked = services.user_logout_everywhere(user=request.user)
         return Response(RevokedSerializer({"revoked": revoked}).data)
 
 
@@ -155,6 +157,35 @@ class PasswordChangeView(APIView):
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicAuthView):
+    """Mail a reset link to the account with this email. Always 204, whether or not one exists."""
+
+    throttle_classes = [IPRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordResetSerializer, responses={204: None, 400: ERRORS[400], 429: None})
+    def post(self, request):
+        data = PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"],
+                                        site_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetConfirmView(PublicAuthView):
+    """Set a new password with the uid and token of a reset link; every refresh token is revoked."""
+
+    throttle_classes = [IPRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None, 400: ERRORS[400], 429: None})
+    def post(self, request):
+        data = PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

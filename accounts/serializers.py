@@ -37,6 +37,16 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = serializers.CharField(trim_whitespace=False)
 
 
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text="The uid part of the link in the reset mail.")
+    token = serializers.CharField(max_length=128, help_text="The token part of the link in the reset mail.")
+    new_password = serializers.CharField(trim_whitespace=False)
+
+
 class OrganizationSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import AuditEvent, Membership, Organization, Role, User
 from modelship.exceptions import DomainError, NotFound
@@ -15,6 +21,17 @@ ALREADY_MEMBER = "This user is already a member of the organization."
 NO_SUCH_USER = "No user with this email exists; they must register first."
 LAST_ADMIN = "The organization must keep at least one admin."
 WRONG_PASSWORD = "The current password is wrong."
+RESET_LINK_INVALID = "This password reset link is invalid, already used or expired; ask for a new one."
+RESET_MAIL_SUBJECT = "Reset your ModelShip password"
+RESET_MAIL_BODY = """Someone (hopefully you) asked to reset the password of the ModelShip account {email}.
+
+Choose a new password here (the link works once, for {minutes} minutes):
+
+{link}
+
+If you did not ask for this, ignore this mail: your password stays as it is.
+"""
+RESET_CONFIRM_PATH = "/password/reset/confirm/{uid}/{token}"
 
 
 def audit_record(
@@ -41,13 +58,13 @@ def audit_record(
     )
 
 
-def _validate_password(password: str, user: User | None = None) -> None:
+def _validate_password(password: str, user: User | None = None, *, field: str = "password") -> None:
     from django.core.exceptions import ValidationError
 
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise DomainError(" ".join(exc.messages), field="password") from exc
+        raise DomainError(" ".join(exc.messages), field=field) from exc
 
 
 @transaction.atomic
@@ -105,23 +122,69 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     user_sessions_revoke(user=user)
 
 
-@transaction.atomic
 def user_sessions_revoke(*, user: User) -> int:
-    """Blacklist every refresh token of the user that is still outstanding (not expired, not yet
-    blacklisted), so none can mint another access token; returns how many were revoked. Access
-    tokens already issued stay valid until they expire (``JWT_ACCESS_MINUTES``)."""
-    from django.utils import timezone
-    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+    """Blacklist every refresh token of the user still outstanding; returns how many were revoked.
 
-    outstanding = list(
-        OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
-        .values_list("id", flat=True)
-    )
-    BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in outstanding],
-                                         ignore_conflicts=True)
-    audit_record(actor=user, organization=None, action="user.sessions_revoked", target=user,
-                 metadata={"refresh_tokens": len(outstanding)})
-    return len(outstanding)
+    Access tokens already issued stay valid until they expire (``JWT_ACCESS_MINUTES``)."""
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).values_list("pk", flat=True)
+    created = BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in live],
+                                                   ignore_conflicts=True)
+    return len(created)
+
+
+@transaction.atomic
+def user_logout_everywhere(*, user: User) -> int:
+    """Revoke every refresh token of the user ("log out everywhere"); returns how many were revoked."""
+    revoked = user_sessions_revoke(user=user)
+    audit_record(actor=user, organization=None, action="user.logged_out_everywhere", target=user,
+                 metadata={"refresh_tokens": revoked})
+    return revoked
+
+
+def password_reset_request(*, email: str, site_url: str) -> None:
+    """Mail a one-use reset link to the active account with this email, if there is one.
+
+    The caller's answer must not depend on the outcome: an unknown email sends nothing and says nothing.
+    ``site_url`` is the scheme and host the link points at (the request's own, checked by ALLOWED_HOSTS).
+    """
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = site_url.rstrip("/") + RESET_CONFIRM_PATH.format(uid=uid, token=token)
+    body = RESET_MAIL_BODY.format(email=user.email, link=link, minutes=settings.PASSWORD_RESET_TIMEOUT // 60)
+    send_mail(RESET_MAIL_SUBJECT, body, None, [user.email])
+    audit_record(actor=None, organization=None, action="user.password_reset_requested", target=user)
+
+
+def password_reset_user(*, uid: str, token: str) -> User:
+    """The user a reset link is for, while its token is valid; else the link is refused."""
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError):
+        pk = None
+    user = User.objects.filter(pk=pk, is_active=True).first() if pk is not None else None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise DomainError(RESET_LINK_INVALID, field="token")
+    return user
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link and end every session: the link then stops working
+    (the token signs the old password hash) and every refresh token of the user is revoked."""
+    user = password_reset_user(uid=uid, token=token)
+    user = User.objects.select_for_update().get(pk=user.pk)  # two uses at once: the second sees the new hash
+    if not default_token_generator.check_token(user, token):
+        raise DomainError(RESET_LINK_INVALID, field="token")
+    _validate_password(new_password, user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoked = user_sessions_revoke(user=user)
+    audit_record(actor=user, organization=None, action="user.password_reset", target=user,
+                 metadata={"sessions_revoked": revoked})
+    return user
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import api
+from accounts import api, views
 
 urlpatterns = [
     path("auth/register", api.RegisterView.as_view(), name="auth-register"),
@@ -11,10 +11,18 @@ urlpatterns = [
     path("auth/me", api.MeView.as_view(), name="auth-me"),
     path("auth/profile", api.ProfileView.as_view(), name="auth-profile"),
     path("auth/password", api.PasswordChangeView.as_view(), name="auth-password"),
+    path("auth/password/reset", api.PasswordResetView.as_view(), name="auth-password-reset"),
+    path("auth/password/reset/confirm", api.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
     path("organizations", api.OrganizationListView.as_view(), name="organizations"),
     path("organizations/<int:org_id>", api.OrganizationDetailView.as_view(), name="organization-detail"),
     path("organizations/<int:org_id>/members", api.MemberListView.as_view(), name="organization-members"),
     path("organizations/<int:org_id>/members/<int:user_id>", api.MemberDetailView.as_view(),
          name="organization-member"),
     path("audit-events", api.AuditEventListView.as_view(), name="audit-events"),
+]
+
+page_urlpatterns = [
+    path("password/reset", views.password_reset_page, name="password-reset"),
+    path("password/reset/confirm/<str:uid>/<str:token>", views.password_reset_confirm_page,
+         name="password-reset-confirm"),
 ]

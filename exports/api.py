@@ -22,7 +22,7 @@ from exports.serializers import (
     ExportOptionsSerializer,
     ExportSerializer,
 )
-from labeling.selectors import job_get_for_user
+from labeling.inference.selectors import job_get_for_user
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
 from projects.permissions import ANY_PROJECT_ROLE, project_for_request

@@ -39,10 +39,10 @@ from exports.formats import (
 )
 from exports.models import Export
 from labeling.models import Item, Job
-from labeling.services.files import project_storage_prefix, stored_files_delete
 from modelship.exceptions import DomainError
 from projects.models import LabelSchema, Project
 from projects.selectors import NO_SCHEMA, schema_current
+from projects.storage import project_storage_prefix, stored_files_delete
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from labeling.models import HumanLabel, ImportJob, Item
-from labeling.services.files import stored_files_delete
+from projects.storage import stored_files_delete
 
 
 class HumanLabelInline(admin.TabularInline):

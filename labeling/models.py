@@ -85,6 +85,16 @@ class Item(models.Model):
     # Where a person, not a model, decided the final label.
     HUMAN_SOURCES = (FinalSource.IMPORT, FinalSource.REVIEW)
 
+    class QueueReason(models.TextChoices):
+        """Why an item waits for a person."""
+
+        NONE = "", "None"
+        AUDIT = "audit", "Audit slice"  # a uniform random sample: what calibration is fitted on
+        POLICY = "policy", "Review policy"  # the project reviews every item
+        UNCERTAIN = "uncertain", "Below the threshold"
+        QA = "qa", "Quality sample"  # a random share of auto-accepted items, checked
+        ADJUDICATION = "adjudication", "Adjudication"  # its reviewers tied: a manager decides
+
     class ReviewOutcome(models.TextChoices):
         NONE = "", "None"
         APPROVED = "approved", "Approved"
@@ -131,8 +141,9 @@ class Item(models.Model):
     )
     predicted_labels = models.JSONField(null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
-    # Why the item waits for a person: the audit slice, low confidence, a QA sample, a flagged label.
-    queue_reason = models.CharField(max_length=16, blank=True, default="")
+    # Why the item waits for a person. State, queue reason, final label and lease change only through
+    # labeling.lifecycle.
+    queue_reason = models.CharField(max_length=16, choices=QueueReason.choices, blank=True, default="")
     # Review: an exclusive lease while one reviewer holds it; how many reviews it needs (overlap).
     lease_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,43 +1,37 @@
 from django.urls import path
 
-from labeling import api
+from labeling.active_learning import api as active_learning_api
+from labeling.inference import api as inference_api
+from labeling.items import api as items_api
+from labeling.learning import api as learning_api
 
 urlpatterns = [
-    path("upload", api.UploadView.as_view(), name="upload"),
-    path("uploads", api.ImportJobListView.as_view(), name="uploads"),
-    path("uploads/<int:import_id>", api.ImportJobDetailView.as_view(), name="upload-detail"),
-    path("files/<int:id>", api.FilesView.as_view(), name="files"),
-    path("files/<int:item_id>/download", api.FileDownloadView.as_view(), name="file-download"),
-]
-
-from labeling import api_jobs  # noqa: E402
-
-urlpatterns += [
-    path("classify/text", api_jobs.ClassifyTextView.as_view(), name="classify-text"),
-    path("classify/text/quick", api_jobs.ClassifyTextQuickView.as_view(), name="classify-text-quick"),
-    path("classify/text/batch", api_jobs.ClassifyTextBatchView.as_view(), name="classify-text-batch"),
-    path("classify/image", api_jobs.ClassifyImageView.as_view(), name="classify-image"),
-    path("classify/image/batch", api_jobs.ClassifyImageBatchView.as_view(), name="classify-image-batch"),
-    path("projects/<int:project_id>/classify", api_jobs.ProjectClassifyView.as_view(), name="project-classify"),
-    path("projects/<int:project_id>/calibration", api_jobs.ProjectCalibrationView.as_view(),
+    path("upload", items_api.UploadView.as_view(), name="upload"),
+    path("uploads", items_api.ImportJobListView.as_view(), name="uploads"),
+    path("uploads/<int:import_id>", items_api.ImportJobDetailView.as_view(), name="upload-detail"),
+    path("files/<int:user_id>", items_api.UserFilesView.as_view(), name="user-files"),
+    path("items/<int:item_id>", items_api.ItemDetailView.as_view(), name="item-detail"),
+    path("items/<int:item_id>/download", items_api.ItemDownloadView.as_view(), name="item-download"),
+    path("classify/text", inference_api.ClassifyTextView.as_view(), name="classify-text"),
+    path("classify/text/quick", inference_api.ClassifyTextQuickView.as_view(), name="classify-text-quick"),
+    path("classify/text/batch", inference_api.ClassifyTextBatchView.as_view(), name="classify-text-batch"),
+    path("classify/image", inference_api.ClassifyImageView.as_view(), name="classify-image"),
+    path("classify/image/batch", inference_api.ClassifyImageBatchView.as_view(), name="classify-image-batch"),
+    path("projects/<int:project_id>/classify", inference_api.ProjectClassifyView.as_view(), name="project-classify"),
+    path("jobs/<int:job_id>", inference_api.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<int:job_id>/results", inference_api.JobResultsView.as_view(), name="job-results"),
+    path("jobs/<int:job_id>/cancel", inference_api.JobCancelView.as_view(), name="job-cancel"),
+    path("models", inference_api.ModelListView.as_view(), name="models"),
+    path("projects/<int:project_id>/calibration", learning_api.ProjectCalibrationView.as_view(),
          name="project-calibration"),
-    path("jobs/<int:job_id>", api_jobs.JobDetailView.as_view(), name="job-detail"),
-    path("jobs/<int:job_id>/results", api_jobs.JobResultsView.as_view(), name="job-results"),
-    path("jobs/<int:job_id>/cancel", api_jobs.JobCancelView.as_view(), name="job-cancel"),
-    path("models", api_jobs.ModelListView.as_view(), name="models"),
-]
-
-from labeling import api_active_learning  # noqa: E402
-
-urlpatterns += [
-    path("active-learning/strategies", api_active_learning.StrategiesView.as_view(), name="al-strategies"),
-    path("active-learning/suggest-samples/<int:job_id>", api_active_learning.SuggestSamplesView.as_view(),
+    path("active-learning/strategies", active_learning_api.StrategiesView.as_view(), name="al-strategies"),
+    path("active-learning/suggest-samples/<int:job_id>", active_learning_api.SuggestSamplesView.as_view(),
          name="al-suggest"),
-    path("active-learning/analyze-effectiveness/<int:job_id>", api_active_learning.AnalyzeEffectivenessView.as_view(),
-         name="al-analyze"),
-    path("active-learning/label-issues", api_active_learning.LabelIssueListView.as_view(), name="al-label-issues"),
-    path("active-learning/label-issues/<int:issue_id>/resolve", api_active_learning.LabelIssueResolveView.as_view(),
-         name="al-label-issue-resolve"),
-    path("projects/<int:project_id>/label-issues/scan", api_active_learning.LabelIssueScanView.as_view(),
+    path("active-learning/analyze-effectiveness/<int:job_id>",
+         active_learning_api.AnalyzeEffectivenessView.as_view(), name="al-analyze"),
+    path("active-learning/label-issues", active_learning_api.LabelIssueListView.as_view(), name="al-label-issues"),
+    path("active-learning/label-issues/<int:issue_id>/resolve",
+         active_learning_api.LabelIssueResolveView.as_view(), name="al-label-issue-resolve"),
+    path("projects/<int:project_id>/label-issues/scan", active_learning_api.LabelIssueScanView.as_view(),
          name="al-label-issue-scan"),
 ]

@@ -38,6 +38,8 @@ app.conf.update(
     timezone="UTC",
 )
 app.autodiscover_tasks()
+# labeling keeps a tasks module per package; their names stay ``labeling.tasks.*`` (labeling/task_names.py).
+app.autodiscover_tasks(["labeling.items", "labeling.inference", "labeling.learning", "labeling.active_learning"])
 
 
 class Heartbeat(bootsteps.StartStopStep):

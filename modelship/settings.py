@@ -189,6 +189,22 @@ EXPORT_CHUNK_SIZE = env.int("EXPORT_CHUNK_SIZE", default=2000)  # item rows fetc
 EXPORT_PROGRESS_EVERY = env.int("EXPORT_PROGRESS_EVERY", default=1000)  # items between progress writes
 EXPORT_TEMP_DIR = env("EXPORT_TEMP_DIR", default=None)  # local disk the ZIP is built on (default: the system's)
 
+# --- Mail (password reset links) -------------------------------------------------------------
+# With EMAIL_HOST set, mail goes out over SMTP; otherwise each mail is written as a file under
+# $MODELSHIP_DATA_DIR/mail (the embedded default), or EMAIL_BACKEND names another Django backend.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=(
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"))
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ModelShip <noreply@localhost>")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a reset link stays valid
+
 # --- REST API -------------------------------------------------------------------------------
 JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)  # one JSON request body
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)  # nesting levels of a JSON request body
@@ -283,6 +299,9 @@ INFERENCE_CHUNK_MAX = 256
 CLASSIFY_BATCH_MAX_ITEMS = env.int("CLASSIFY_BATCH_MAX_ITEMS", default=1000)
 CLASSIFY_TEXT_MAX_CHARS = env.int("CLASSIFY_TEXT_MAX_CHARS", default=20000)
 QUICK_TEXT_MAX_CHARS = env.int("QUICK_TEXT_MAX_CHARS", default=1000)
+# The check of a project's default_model (a callable(name=, kind=) raising DomainError): projects calls it
+# without importing labeling, which owns the models.
+PROJECT_MODEL_CHECK = "labeling.inference.jobs.model_check"
 ACTIVE_LEARNING_POOL_MAX = env.int("ACTIVE_LEARNING_POOL_MAX", default=20000)
 MODELSHIP_HEARTBEAT_SECONDS = env.float("MODELSHIP_HEARTBEAT_SECONDS", default=10.0)
 MODELSHIP_REQUIRE_SERVICES = env.bool("MODELSHIP_REQUIRE_SERVICES", default=False)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.urls import page_urlpatterns as account_page_urlpatterns
 from modelship.api import HealthView
 from review.urls import page_urlpatterns
 
@@ -19,5 +20,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include(api_patterns)),
+    *account_page_urlpatterns,
     *page_urlpatterns,
 ]

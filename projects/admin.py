@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
+from projects.storage import project_storage_prefix, stored_prefix_delete
 
 
 class ProjectAssignmentInline(admin.TabularInline):
@@ -26,8 +27,6 @@ class ProjectAdmin(admin.ModelAdmin):
         self.delete_queryset(request, Project.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        from labeling.services.files import project_storage_prefix, stored_prefix_delete
-
         prefixes = [project_storage_prefix(pk) for pk in queryset.values_list("pk", flat=True)]
         queryset.delete()
         transaction.on_commit(lambda: [stored_prefix_delete(prefix=prefix) for prefix in prefixes])

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.module_loading import import_string
 
 from accounts.models import Membership, Organization, User
 from accounts.services import audit_record
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
 from projects.schemas import categories_validate
+from projects.storage import project_storage_prefix, stored_prefix_delete
 from projects.template_catalog import default_model_for, template_get, template_list
 
 PROJECT_NAME_TAKEN = "A project named {name!r} already exists in this organization."
@@ -43,11 +46,13 @@ def _check_name_free(*, organization_id: int, name: str, exclude_id: int | None 
 
 
 def _default_model_check(*, name: str, project_type: str) -> None:
-    """A project's ``default_model`` must be a model that classifies its items and loads here (or blank)."""
-    from labeling.services.jobs import model_check
+    """A project's ``default_model`` must be a model that classifies its items and loads here (or blank).
 
+    The models are labeling's; projects does not import it, so the check is the callable named by
+    ``PROJECT_MODEL_CHECK`` (``labeling.inference.jobs.model_check``), wired in the settings."""
     if not name:
         return
+    model_check = import_string(settings.PROJECT_MODEL_CHECK)
     kind = Project(project_type=project_type).item_kind
     try:
         model_check(name=name, kind=kind)
@@ -146,10 +151,7 @@ def project_update(*, project: Project, actor: User, **changes: Any) -> Project:
 @transaction.atomic
 def project_delete(*, project: Project, actor: User, confirm: str | None = None) -> None:
     """Delete a project; one with items needs ``confirm`` equal to its name. Its files go after commit."""
-    from labeling.models import Item
-    from labeling.services.files import project_storage_prefix, stored_prefix_delete
-
-    count = Item.objects.filter(project=project).count()
+    count = project.items.count()
     if count and (confirm or "").strip() != project.name:
         raise DomainError(DELETE_CONFIRM_REQUIRED.format(count=count), field="confirm")
     prefix = project_storage_prefix(project.pk)

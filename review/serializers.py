@@ -59,7 +59,7 @@ class QueueItemSerializer(serializers.Serializer):
     review_count = serializers.IntegerField()
 
     def get_file_url(self, item: Item) -> str | None:
-        return reverse("file-download", args=[item.pk]) if item.kind == Item.Kind.IMAGE else None
+        return reverse("item-download", args=[item.pk]) if item.kind == Item.Kind.IMAGE else None
 
     def get_predictions(self, item: Item) -> list[dict]:
         return PredictionShownSerializer(selectors.top_predictions(item), many=True).data

@@ -18,12 +18,12 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.models import AuditEvent
 from accounts.services import audit_record
+from labeling import lifecycle
+from labeling.lifecycle import labels_added
 from labeling.models import HumanLabel, Item
-from labeling.services.learning import labels_added
 from modelship.exceptions import DomainError, NotFound
 from projects.models import LabelSchema, Project, ProjectRole
 from projects.schemas import labels_validate
@@ -51,12 +51,6 @@ CONFLICT = 409
 REJECTED = "rejected"  # a rejection's answer, next to label tuples, in consensus and agreement
 DEFAULT_GOLD_RATE = 0.05  # the share of queue slots given to gold checks (setting REVIEW_GOLD_RATE)
 REVIEW_SETTINGS = ("queue_strategy", "lease_seconds", "overlap_reviewers", "overlap_fraction")
-
-# Review fields of an item that a decision changes and undo restores.
-_SNAPSHOT_FIELDS = ("state", "final_labels", "final_schema_id", "final_source", "decided_by_id", "decided_at",
-                    "review_outcome", "required_reviews", "review_count", "queue_reason")
-_ITEM_UPDATE_FIELDS = [name.removesuffix("_id") if name.endswith("_id") else name for name in _SNAPSHOT_FIELDS] + [
-    "lease_owner", "lease_expires_at"]
 
 _rng = random.Random()
 
@@ -137,8 +131,7 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
         reasons.update(dict.fromkeys(queued, name))
 
     leased = [pk for pk, _ in own] + audit + queued
-    if leased:
-        Item.objects.filter(pk__in=leased).update(lease_owner=user, lease_expires_at=expires)
+    lifecycle.items_leased(item_ids=leased, user=user, expires_at=expires)
     fresh = list(queued)
     for pk in gold:
         fresh.insert(_rng.randrange(len(fresh) + 1), pk)
@@ -149,8 +142,7 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
 
 def leases_release(*, user, project: Project, item_ids: Sequence[int]) -> int:
     """Give back the caller's leases on these items (a skip); returns how many were released."""
-    return Item.objects.filter(project=project, lease_owner=user, pk__in=list(item_ids)).update(
-        lease_owner=None, lease_expires_at=None)
+    return lifecycle.items_released(project=project, user=user, item_ids=item_ids)
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -223,7 +215,7 @@ def _plan(*, request: DecisionInput, item: Item, schema: LabelSchema, user, acto
     if is_gold:
         if (item.pk, True) in mine:
             raise DomainError(GOLD_ALREADY_ANSWERED, field="item", status_code=CONFLICT)
-    elif item.queue_reason == selectors.ADJUDICATION and item.state != Item.State.REVIEWED:
+    elif item.queue_reason == Item.QueueReason.ADJUDICATION and item.state != Item.State.REVIEWED:
         if actor_role != ProjectRole.MANAGER:
             raise DomainError(AWAITS_ADJUDICATION, field="item", status_code=CONFLICT)
         is_adjudication = True
@@ -247,27 +239,17 @@ def _plan(*, request: DecisionInput, item: Item, schema: LabelSchema, user, acto
     return plan
 
 
-def _snapshot(item: Item) -> dict:
-    data = {name: getattr(item, name) for name in _SNAPSHOT_FIELDS}
-    data["decided_at"] = item.decided_at.isoformat() if item.decided_at else None
-    return data
-
-
 def _finalize(item: Item, *, key, labels: Sequence[str], user, schema: LabelSchema, now: datetime) -> None:
-    """Settle an item: its final label (apart from the prediction), who decided it and under which schema."""
-    item.state = Item.State.REVIEWED
-    item.final_schema = schema
-    item.final_source = Item.FinalSource.REVIEW
-    item.decided_by = user
-    item.decided_at = now
-    item.queue_reason = ""
+    """Settle an item with the winning answer ``key``: rejected, or its labels (approved when they are the
+    prediction's, else modified)."""
     if key == REJECTED:
-        item.final_labels = None
-        item.review_outcome = Item.ReviewOutcome.REJECTED
+        lifecycle.item_reviewed(item, labels=None, outcome=Item.ReviewOutcome.REJECTED, schema=schema, user=user,
+                                now=now)
         return
-    item.final_labels = list(labels) if tuple(sorted(labels)) == key else list(key)
     agrees = item.predicted_labels is not None and set(key) == set(item.predicted_labels)
-    item.review_outcome = Item.ReviewOutcome.APPROVED if agrees else Item.ReviewOutcome.MODIFIED
+    lifecycle.item_reviewed(item, labels=list(labels) if tuple(sorted(labels)) == key else list(key),
+                            outcome=Item.ReviewOutcome.APPROVED if agrees else Item.ReviewOutcome.MODIFIED,
+                            schema=schema, user=user, now=now)
 
 
 def _apply(*, plans: list[_Plan], project: Project, schema: LabelSchema, user, now: datetime) -> list[ReviewDecision]:
@@ -294,20 +276,17 @@ def _apply(*, plans: list[_Plan], project: Project, schema: LabelSchema, user, n
         if plan.is_gold:
             continue
         item = plan.item
-        plan.before = _snapshot(item)
+        plan.before = lifecycle.item_snapshot(item)
         key = _decision_key(plan.request.decision, plan.labels)
-        item.lease_owner = None
-        item.lease_expires_at = None
-        item.review_count += 1
         if plan.is_adjudication:
+            lifecycle.item_review_counted(item, required_reviews=item.required_reviews)
             _finalize(item, key=key, labels=plan.labels, user=user, schema=schema, now=now)
         else:
-            item.required_reviews = required[item.pk]
+            lifecycle.item_review_counted(item, required_reviews=required[item.pk])
             if item.review_count >= item.required_reviews:
                 winner = key if item.required_reviews == 1 else majority([*earlier.get(item.pk, []), key])
                 if winner is None:  # a tie: a manager decides
-                    item.state = Item.State.NEEDS_REVIEW
-                    item.queue_reason = selectors.ADJUDICATION
+                    lifecycle.item_sent_to_adjudication(item)
                 else:
                     _finalize(item, key=winner, labels=plan.labels, user=user, schema=schema, now=now)
         if item.state == Item.State.REVIEWED and item.final_labels is not None:
@@ -327,10 +306,7 @@ def _apply(*, plans: list[_Plan], project: Project, schema: LabelSchema, user, n
         )
         for plan in plans
     ])
-    if len(changed) == 1:  # one plain UPDATE: bulk_update's CASE per field costs more to build than to run
-        changed[0].save(update_fields=_ITEM_UPDATE_FIELDS)
-    elif changed:
-        Item.objects.bulk_update(changed, _ITEM_UPDATE_FIELDS)
+    lifecycle.items_review_save(changed)
     AuditEvent.objects.bulk_create([
         AuditEvent(
             actor=user, organization_id=project.organization_id, action="review.decided",
@@ -406,13 +382,8 @@ def decision_undo(*, user, project: Project) -> ReviewDecision:
                   .order_by("-created_at", "-id").values_list("pk", flat=True).first())
         if latest != decision.pk:
             raise DomainError(UNDO_SUPERSEDED, status_code=CONFLICT)
-        before = dict(decision.item_before)
-        before["decided_at"] = parse_datetime(before["decided_at"]) if before.get("decided_at") else None
-        for name, value in before.items():
-            setattr(item, name, value)
-        item.lease_owner = user
-        item.lease_expires_at = now + timedelta(seconds=project.lease_seconds)
-        item.save(update_fields=_ITEM_UPDATE_FIELDS)
+        lifecycle.item_reopened(item, before=decision.item_before, user=user,
+                                lease_expires_at=now + timedelta(seconds=project.lease_seconds))
         if decision.human_label_id is not None:
             HumanLabel.objects.filter(pk=decision.human_label_id).delete()
     decision.undone_at = now

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from labeling.services.calibration import calibration_report
+from labeling.learning.calibration import calibration_report
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role

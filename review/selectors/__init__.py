@@ -4,7 +4,6 @@ The queue's strategy registry is ``QUEUE_STRATEGIES``; see ``review.selectors.qu
 """
 
 from review.selectors.queue import (
-    ADJUDICATION,
     AUDIT_REASON,
     AUDIT_STATES,
     HUMAN_SOURCES,
@@ -35,7 +34,7 @@ from review.selectors.queue import (
 from review.selectors.stats import REJECTED_CLASS, review_stats
 
 __all__ = [
-    "ADJUDICATION", "AUDIT_REASON", "AUDIT_STATES", "HUMAN_SOURCES", "ITEM_NOT_FOUND", "QUEUE_STRATEGIES",
+    "AUDIT_REASON", "AUDIT_STATES", "HUMAN_SOURCES", "ITEM_NOT_FOUND", "QUEUE_STRATEGIES",
     "REJECTED_CLASS", "UNKNOWN_STRATEGY", "QueueStrategy", "adjudication_list", "audit_pending_q", "audit_pool",
     "gold_list", "gold_pool", "items_for_display", "open_for_review_q", "own_leases", "pool_in_order", "queue_pool",
     "queue_strategy", "queue_strategy_get", "review_item_get", "review_progress", "review_project_for_request",

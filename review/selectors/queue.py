@@ -27,6 +27,7 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 
 from accounts.models import Membership
+from labeling.active_learning.services import NO_POOL, samples_suggest
 from labeling.models import Item
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Category, Project, ProjectAssignment
@@ -40,8 +41,7 @@ ITEM_NOT_FOUND = "Item not found."
 HUMAN_SOURCES = Item.HUMAN_SOURCES
 # States an audit-slice item can be reviewed in (it needs a prediction to be worth calibrating on).
 AUDIT_STATES = (Item.State.PREDICTED, Item.State.AUTO_ACCEPTED, Item.State.NEEDS_REVIEW)
-ADJUDICATION = "adjudication"  # Item.queue_reason of an item whose reviewers tied
-AUDIT_REASON = "audit"
+AUDIT_REASON = Item.QueueReason.AUDIT  # the reason the queue gives for an audit-slice item
 
 
 class QueueStrategy(Protocol):
@@ -95,11 +95,9 @@ ACTIVE_LEARNING_STRATEGIES = {"margin": True, "entropy": True, "diversity": True
 
 
 def active_learning_order(name: str, *, windowed: bool = True) -> QueueStrategy:
-    """A queue ordering by an active-learning strategy (``labeling.services.active_learning``)."""
+    """A queue ordering by an active-learning strategy (``labeling.active_learning.services``)."""
 
     def order(*, pool: QuerySet[Item], project: Project, user, limit: int) -> QuerySet[Item]:
-        from labeling.services.active_learning import NO_POOL, samples_suggest
-
         candidates = pool
         if windowed:
             window = pool.order_by(F("confidence").asc(nulls_last=True), "id").values("pk")
@@ -280,7 +278,7 @@ def review_progress(*, project: Project, user=None) -> dict:
         reviewed=Count("id", filter=Q(state=Item.State.REVIEWED, final_source=Item.FinalSource.REVIEW)),
         waiting=Count("id", filter=Q(state=Item.State.NEEDS_REVIEW)),
         audit_pending=Count("id", filter=audit_pending_q()),
-        adjudication=Count("id", filter=Q(queue_reason=ADJUDICATION) & ~Q(state=Item.State.REVIEWED)),
+        adjudication=Count("id", filter=Q(queue_reason=Item.QueueReason.ADJUDICATION) & ~Q(state=Item.State.REVIEWED)),
     )
     counts["to_review"] = counts["reviewed"] + counts["waiting"]
     if user is not None:
@@ -291,7 +289,7 @@ def review_progress(*, project: Project, user=None) -> dict:
 def adjudication_list(*, project: Project) -> list[Item]:
     """Items whose reviewers tied, oldest first, each with ``decisions_shown`` (the live decisions)."""
     items = list(
-        Item.objects.filter(project=project, queue_reason=ADJUDICATION).exclude(state=Item.State.REVIEWED)
+        Item.objects.filter(project=project, queue_reason=Item.QueueReason.ADJUDICATION).exclude(state=Item.State.REVIEWED)
         .select_related("prediction").order_by("id")[:200]
     )
     by_item: dict[int, list[ReviewDecision]] = {item.pk: [] for item in items}

@@ -4,9 +4,9 @@ project, label issues, and the audit slice's top-up rule."""
 import numpy as np
 import pytest
 
+from labeling.inference.jobs import audit_slice_ensure
+from labeling.inference.scoring import EMBEDDING_DTYPE
 from labeling.models import Item, ItemEmbedding, Job, LabelIssue, Prediction
-from labeling.services.jobs import audit_slice_ensure
-from labeling.services.scoring import EMBEDDING_DTYPE
 from tests.factories import ItemFactory, LabelSchemaFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from labeling.selectors import IMPORT_NOT_FOUND
+from labeling.items.selectors import IMPORT_NOT_FOUND
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, named
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_a_users_files_in_the_callers_organizations(org, other_org, make_member,
     assert resp.status_code == 200
     assert resp.data["count"] == 3
     assert [i["id"] for i in resp.data["results"]] == [c.id, b.id, a.id]
-    assert resp.data["results"][0]["download_url"] == f"/api/files/{c.id}/download"
+    assert resp.data["results"][0]["download_url"] == f"/api/items/{c.id}/download"
     assert [i["id"] for i in client.get(f"/api/files/{uploader.id}?project={mine.id}").data["results"]] == [c.id, a.id]
     assert [i["id"] for i in client.get(f"/api/files/{uploader.id}?state=reviewed").data["results"]] == [a.id]
     page = client.get(f"/api/files/{uploader.id}?page_size=2&page=2").data

@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from labeling.inference.jobs import chunk_run
 from labeling.models import Item, Job, JobItemError, Prediction
-from labeling.services.jobs import chunk_run
 from tests.factories import LabelSchemaFactory, ProjectFactory, image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -60,7 +60,7 @@ def test_single_image_classify_imagenet(org, make_member, client_for):
 
 
 def test_a_missing_file_fails_its_item_alone(org, make_member, media):
-    from labeling.services.jobs import job_create
+    from labeling.inference.jobs import job_create
 
     project = ProjectFactory(organization=org, project_type="image_classification",
                              default_model="efficientnet-lite0-imagenet", audit_slice_size=0)

@@ -4,11 +4,11 @@ and the API's answers to bad input."""
 import pytest
 from django.test import override_settings
 
+from labeling.inference.classify import BATCH_TOO_LARGE, EMPTY_TEXT, WRONG_KIND
+from labeling.inference.jobs import NO_ITEMS, UNKNOWN_MODEL, WRONG_MODALITY, chunk_run, job_create
+from labeling.inference.scoring import qa_sampled
+from labeling.inference.tasks import inference_chunk
 from labeling.models import Item, Job, JobChunk, Prediction
-from labeling.services.classify import BATCH_TOO_LARGE, EMPTY_TEXT, WRONG_KIND
-from labeling.services.jobs import NO_ITEMS, UNKNOWN_MODEL, WRONG_MODALITY, chunk_run, job_create
-from labeling.services.scoring import qa_sampled
-from labeling.tasks import inference_chunk
 from tests.conftest import wait_until
 from tests.factories import ItemFactory, LabelSchemaFactory, ProjectFactory
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from labeling.engine.calibration import expected_calibration_error, softmax
+from labeling.inference.jobs import chunk_run, job_create
+from labeling.learning.calibration import MIN_AUDIT_LABELS, calibration_fit, calibration_report, project_learn
+from labeling.lifecycle import labels_added
 from labeling.models import HeadVersion, Item, Job, ModelCalibration, Prediction
-from labeling.services.calibration import MIN_AUDIT_LABELS, calibration_fit, calibration_report, project_learn
-from labeling.services.jobs import chunk_run, job_create
-from labeling.services.learning import labels_added
 from projects.models import Project
 from tests.conftest import wait_until
 from tests.factories import ItemFactory, LabelSchemaFactory, ProjectFactory

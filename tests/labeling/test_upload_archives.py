@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
+from labeling.items.imports import ENTRY_DAMAGED
 from labeling.models import HumanLabel, ImportJob, Item
-from labeling.services.imports import ENTRY_DAMAGED
 from labeling.uploads import messages
 from projects.schemas import LABELS_UNKNOWN
 from tests.conftest import stored_files

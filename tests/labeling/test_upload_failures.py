@@ -2,9 +2,11 @@
 
 import pytest
 
-from labeling import tasks
+from labeling.items.imports import IMPORT_FAILED, import_job_run
+from labeling.items.tasks import import_run
 from labeling.models import HumanLabel, ImportJob, Item
-from labeling.services.imports import IMPORT_FAILED, import_job_run
+from labeling.task_names import IMPORT_RUN
+from modelship.celery import app as celery_app
 from tests.conftest import stored_files
 from tests.factories import LabelSchemaFactory, ProjectFactory, image_bytes, named, zip_bytes
 
@@ -53,7 +55,7 @@ def test_a_synchronous_upload_that_fails_part_way_writes_nothing(org, make_membe
 def queued(monkeypatch):
     """Capture the import tasks an upload enqueues instead of sending them to a broker."""
     sent = []
-    monkeypatch.setattr(tasks.import_run, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args: sent.append(args[0]) if name == IMPORT_RUN else None)
     return sent
 
 
@@ -76,7 +78,7 @@ def test_a_worker_import_that_fails_keeps_whole_batches_and_no_orphans(org, make
 
     fail_on_insert(2)
     with pytest.raises(RuntimeError):
-        tasks.import_run(job.id)
+        import_run(job.id)
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.error == IMPORT_FAILED.format(error="RuntimeError: database went away")
@@ -85,7 +87,7 @@ def test_a_worker_import_that_fails_keeps_whole_batches_and_no_orphans(org, make
     assert [i.original_name for i in kept] == ["img0.png", "img1.png"]
     assert stored_files(media_root) == sorted(i.file.name for i in kept)  # no orphan, no staged file
 
-    tasks.import_run(job.id)  # delivered again: a finished job is left alone
+    import_run(job.id)  # delivered again: a finished job is left alone
     assert Item.objects.count() == 2
 
 

@@ -5,8 +5,8 @@ import hashlib
 import pytest
 
 from accounts.models import AuditEvent
+from labeling.items.files import FILE_MISSING
 from labeling.models import ImportJob, Item
-from labeling.services.files import FILE_MISSING
 from labeling.uploads import messages
 from tests.conftest import stored_files
 from tests.factories import ItemFactory, ProjectFactory, image_bytes, named
@@ -114,7 +114,7 @@ def test_download_returns_the_exact_bytes_with_type_and_name(client, project, me
     jpeg = image_bytes("JPEG", (12, 9))
     upload(client, project, named(jpeg, "holiday photo.jpg"))
     item = Item.objects.get()
-    resp = client.get(f"/api/files/{item.id}/download")
+    resp = client.get(f"/api/items/{item.id}/download")
     assert resp.status_code == 200
     assert b"".join(resp.streaming_content) == jpeg
     assert resp["Content-Type"] == "image/jpeg"
@@ -126,13 +126,13 @@ def test_a_file_lost_by_storage_is_404(client, project, media_root):
     upload(client, project, named(image_bytes("PNG"), "a.png"))
     item = Item.objects.get()
     (media_root / item.file.name).unlink()
-    resp = client.get(f"/api/files/{item.id}/download")
+    resp = client.get(f"/api/items/{item.id}/download")
     assert (resp.status_code, resp.data) == (404, {"detail": FILE_MISSING})
 
 
 def test_a_text_item_downloads_as_text(client, org):
     item = ItemFactory(project=ProjectFactory(organization=org), text="Grüße aus Köln")
-    resp = client.get(f"/api/files/{item.id}/download")
+    resp = client.get(f"/api/items/{item.id}/download")
     assert resp.status_code == 200
     assert b"".join(resp.streaming_content) == "Grüße aus Köln".encode()
     assert resp["Content-Type"] == "text/plain; charset=utf-8"
@@ -145,12 +145,12 @@ def test_delete_removes_the_item_and_its_stored_object(client, project, media_ro
     gone, kept = Item.objects.order_by("id")
     assert len(stored_files(media_root)) == 2
     with django_capture_on_commit_callbacks(execute=True):
-        resp = client.delete(f"/api/files/{gone.id}")
+        resp = client.delete(f"/api/items/{gone.id}")
     assert resp.status_code == 204
     assert list(Item.objects.values_list("id", flat=True)) == [kept.id]
     assert stored_files(media_root) == [kept.file.name]
     assert AuditEvent.objects.filter(action="item.deleted", target_id=str(gone.id)).count() == 1
-    assert client.get(f"/api/files/{gone.id}/download").status_code == 404
+    assert client.get(f"/api/items/{gone.id}/download").status_code == 404
 
 
 def test_images_and_texts_only_go_to_projects_of_their_kind(client, org, project, media_root):

@@ -35,7 +35,7 @@ def test_every_operation_is_described_and_documents_the_answers_any_call_can_get
 
 
 def test_the_calibration_report_always_has_every_field_its_schema_requires(org, make_member, client_for):
-    from labeling.services.calibration import MIN_AUDIT_LABELS
+    from labeling.learning.calibration import MIN_AUDIT_LABELS
     from tests.factories import ProjectFactory
 
     project = ProjectFactory(organization=org, audit_slice_size=0)  # no label schema yet

@@ -6,9 +6,9 @@ import pytest
 from django.db.utils import ConnectionHandler
 
 from accounts.selectors import ORGANIZATION_NOT_FOUND
+from labeling.active_learning.services import NEEDS_EMBEDDINGS
 from labeling.engine import MODELS
-from labeling.services.active_learning import NEEDS_EMBEDDINGS
-from labeling.services.jobs import NO_ITEMS, UNKNOWN_MODEL
+from labeling.inference.jobs import NO_ITEMS, UNKNOWN_MODEL
 from modelship.parsers import JSON_TOO_DEEP, JSON_TOO_LARGE
 from projects.models import Project
 from tests.factories import ItemFactory, JobFactory, LabelSchemaFactory, ProjectFactory

@@ -5,9 +5,9 @@ import io
 import pytest
 
 from accounts.permissions import ROLE_REQUIRED
+from labeling.items.selectors import ITEM_NOT_FOUND, USER_NOT_FOUND
+from labeling.items.services import ITEM_DELETE_FORBIDDEN
 from labeling.models import Item
-from labeling.selectors import ITEM_NOT_FOUND, USER_NOT_FOUND
-from labeling.services.items import ITEM_DELETE_FORBIDDEN
 from projects.models import LabelSchema, Project, ProjectAssignment
 from projects.permissions import PROJECT_ROLE_REQUIRED
 from projects.selectors import PROJECT_NOT_FOUND
@@ -43,8 +43,8 @@ def project_requests(project, item, uploader, member):
         ("post", "/api/upload", text_upload(pid), "multipart", (201, 201, 403, 403)),
         ("get", f"/api/uploads?project={pid}", None, "json", (200, 200, 200, 200)),
         ("get", f"/api/files/{uploader.id}?project={pid}", None, "json", (200, 200, 200, 200)),
-        ("get", f"/api/files/{item.id}/download", None, "json", (200, 200, 200, 200)),
-        ("delete", f"/api/files/{item.id}", None, "json", (204, 403, 403, 403)),
+        ("get", f"/api/items/{item.id}/download", None, "json", (200, 200, 200, 200)),
+        ("delete", f"/api/items/{item.id}", None, "json", (204, 403, 403, 403)),
         ("delete", f"/api/projects/{pid}", {"confirm": project.name}, "json", (204, 403, 403, 403)),
     ]
 
@@ -104,10 +104,10 @@ def test_a_labeler_deletes_only_items_they_uploaded(org, make_member, client_for
     own = ItemFactory(project=project, uploaded_by=labeler)
     theirs = ItemFactory(project=project, uploaded_by=make_member("labeler", org))
     client = client_for(labeler, org)
-    resp = client.delete(f"/api/files/{theirs.id}")
+    resp = client.delete(f"/api/items/{theirs.id}")
     assert resp.status_code == 403
     assert resp.data == {"detail": ITEM_DELETE_FORBIDDEN}
-    assert client.delete(f"/api/files/{own.id}").status_code == 204
+    assert client.delete(f"/api/items/{own.id}").status_code == 204
     assert list(Item.objects.values_list("id", flat=True)) == [theirs.id]
 
 
@@ -126,7 +126,7 @@ def test_another_organizations_project_is_404_for_every_endpoint(role, org, othe
             continue  # the list is the caller's own organization's
         resp = getattr(client, method)(path, body, format=fmt)
         assert resp.status_code == 404, (method, path, resp.status_code, resp.data)
-        by_item = path.startswith("/api/files/") and "?" not in path
+        by_item = path.startswith("/api/items/")
         expected = {"detail": ITEM_NOT_FOUND} if by_item else not_found
         assert resp.data == expected, (method, path, resp.data)
     # A user of another organization, and filtering your own files by its project, are 404s too.

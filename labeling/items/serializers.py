@@ -78,7 +78,7 @@ class ItemSerializer(serializers.ModelSerializer):
                   "import_job", "uploaded_by", "created_at", "download_url"]
 
     def get_download_url(self, item) -> str:
-        return f"/api/files/{item.pk}/download"
+        return f"/api/items/{item.pk}/download"
 
 
 class FilesFilterSerializer(serializers.Serializer):

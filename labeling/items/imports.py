@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import BinaryIO
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -28,9 +29,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from labeling import task_names
+from labeling.items.services import ItemWriter, PendingItem, text_hash
+from labeling.lifecycle import labels_added
 from labeling.models import HumanLabel, ImportJob
-from labeling.services.files import project_storage_prefix, stored_files_delete
-from labeling.services.items import ItemWriter, PendingItem, text_hash
 from labeling.uploads import messages, readers, sniff
 from labeling.uploads.archives import entry_name, zip_entries, zip_open
 from labeling.uploads.limits import UploadLimits
@@ -40,6 +42,7 @@ from modelship.exceptions import DomainError
 from projects.models import LabelSchema, Project
 from projects.schemas import labels_validate
 from projects.selectors import schema_current
+from projects.storage import project_storage_prefix, stored_files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -445,8 +448,6 @@ def _finish(job: ImportJob, report: ImportReport) -> ImportJob:
                  target=job, metadata={"project": job.project_id, **report.counts})
     labelled = HumanLabel.objects.filter(item__import_job=job, source=HumanLabel.Source.IMPORT).count()
     if labelled:
-        from labeling.services.learning import labels_added
-
         labels_added(project_id=job.project_id, count=labelled)  # imported labels teach the model too
     return job
 
@@ -480,8 +481,6 @@ def upload_receive(*, project: Project, files: list[UploadFile], text_mode: str,
 
 def _import_enqueue(*, project: Project, files: list[UploadFile], text_mode: str, uploaded_by: User,
                     inspection: Inspection) -> ImportJob:
-    from labeling.tasks import import_run
-
     staged: list[dict] = []
     try:
         with transaction.atomic():
@@ -499,7 +498,7 @@ def _import_enqueue(*, project: Project, files: list[UploadFile], text_mode: str
             audit_record(actor=uploaded_by, organization=project.organization, action="import.queued", target=job,
                          metadata={"project": project.pk, "files": len(files), "items": inspection.items,
                                    "bytes": inspection.bytes})
-            transaction.on_commit(lambda: import_run.delay(job.pk))
+            transaction.on_commit(lambda: current_app.send_task(task_names.IMPORT_RUN, args=[job.pk]))
     except BaseException:
         stored_files_delete(names=[s["path"] for s in staged])
         raise

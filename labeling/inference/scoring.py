@@ -175,11 +175,11 @@ def decide(*, project: Project, threshold: float | None, item_id: int, in_audit_
     """(state, queue_reason) for a freshly predicted item under the project's review policy."""
     policy = project.review_policy
     if in_audit_slice:
-        return Item.State.NEEDS_REVIEW, "audit"
+        return Item.State.NEEDS_REVIEW, Item.QueueReason.AUDIT
     if policy == Project.ReviewPolicy.ALL:
-        return Item.State.NEEDS_REVIEW, "policy"
+        return Item.State.NEEDS_REVIEW, Item.QueueReason.POLICY
     if threshold is None or confidence < threshold:
-        return Item.State.NEEDS_REVIEW, "uncertain"
+        return Item.State.NEEDS_REVIEW, Item.QueueReason.UNCERTAIN
     if policy == Project.ReviewPolicy.BELOW_THRESHOLD_PLUS_QA and qa_sampled(item_id, project.qa_sample_rate):
-        return Item.State.NEEDS_REVIEW, "qa"
-    return Item.State.AUTO_ACCEPTED, ""
+        return Item.State.NEEDS_REVIEW, Item.QueueReason.QA
+    return Item.State.AUTO_ACCEPTED, Item.QueueReason.NONE

@@ -7,24 +7,26 @@ counts once: ``JobChunk.done`` flips inside the same transaction as the writes.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable
 
 import numpy as np
+from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from labeling.engine import ModelSpec, UnknownModelError, model_spec
+from labeling import task_names
+from labeling.engine import MODELS, ModelSpec, UnknownModelError, model_spec
 from labeling.engine.precision import audit_top_up
+from labeling.inference.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
+from labeling.lifecycle import FreshPrediction, items_predicted
 from labeling.models import Item as ItemModel
 from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
-from labeling.services.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.selectors import schema_current
@@ -36,7 +38,6 @@ NO_SCHEMA = "The project has no label schema yet; create one first."
 NO_ITEMS = "There are no items to classify."
 JOB_ALREADY_FINISHED = "The job has already finished ({status})."
 ITEM_GONE = "The item was deleted before it was classified."
-HUMAN_SOURCES = ItemModel.HUMAN_SOURCES
 
 
 def _chunk_size(requested: int | None) -> int:
@@ -47,8 +48,6 @@ def _chunk_size(requested: int | None) -> int:
 def model_check(*, name: str, kind: str, mismatch: str = WRONG_MODALITY) -> ModelSpec:
     """The spec of a registered model, hub id or model directory, checked to exist, to classify ``kind``
     items (``mismatch`` says so otherwise) and to load here; a DomainError (400) names the problem."""
-    from labeling.engine import MODELS
-
     try:
         spec = model_spec(name)
     except UnknownModelError:
@@ -122,10 +121,8 @@ def job_create(*, project: Project, created_by: User | None, model_name: str | N
 
 
 def _enqueue_chunks(job_id: int, n_chunks: int) -> None:
-    from labeling.tasks import inference_chunk
-
     for index in range(n_chunks):
-        inference_chunk.delay(job_id, index)
+        current_app.send_task(task_names.INFERENCE_CHUNK, args=[job_id, index])
 
 
 @transaction.atomic
@@ -165,7 +162,6 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
                       gone: list[int] = (), chunk: JobChunk | None = None) -> None:
     """One transaction: upsert predictions and embeddings, record failures, move items to their
     state under the review policy (never touching a label a person decided), count progress once."""
-    now = timezone.now()
     good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]
     bad = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is not None]
     Prediction.objects.bulk_create(
@@ -188,86 +184,20 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
     )
     prediction_ids = dict(Prediction.objects.filter(job=job, item_id__in=[i.id for i, _ in good])
                           .values_list("item_id", "id"))
-    # Re-read under lock: a reviewer may have decided an item while the model ran.
-    current = {row["id"]: row for row in ItemModel.objects.select_for_update().filter(pk__in=prediction_ids)
-               .values("id", "final_source", "in_audit_slice", "review_count", "queue_reason", "state")}
-    updates, keep = [], []
-    for item, s in good:
-        row = current.get(item.id)
-        if row is None:
-            continue
-        item.prediction_id = prediction_ids[item.id]
-        item.predicted_labels = s.labels
-        item.confidence = s.confidence
-        if row["final_source"] in HUMAN_SOURCES or _in_review(row):
-            # A person decided it, or reviewers are part-way through it (overlap, adjudication): the
-            # new prediction is recorded, the item's place in review is not touched.
-            keep.append(item)
-        else:
-            state, reason = decide(project=job.project, threshold=scorer.threshold, item_id=item.id,
-                                   in_audit_slice=row["in_audit_slice"], confidence=s.confidence)
-            item.state, item.queue_reason = state, reason
-            if state == ItemModel.State.AUTO_ACCEPTED:
-                item.final_labels, item.final_schema_id, item.final_source = s.labels, job.schema_id, ItemModel.FinalSource.AUTO
-                item.decided_by_id, item.decided_at = None, now
-            else:
-                item.final_labels, item.final_schema_id, item.final_source = None, None, ItemModel.FinalSource.NONE
-                item.decided_by_id, item.decided_at = None, None
-            updates.append(item)
-    items_set(updates, FULL_UPDATE)
-    items_set(keep, PREDICTION_ONLY)
+    items_predicted(
+        predictions=[FreshPrediction(item_id=item.id, prediction_id=prediction_ids[item.id], labels=s.labels,
+                                     confidence=s.confidence) for item, s in good if item.id in prediction_ids],
+        schema_id=job.schema_id,
+        decide=lambda item_id, in_audit_slice, confidence: decide(
+            project=job.project, threshold=scorer.threshold, item_id=item_id, in_audit_slice=in_audit_slice,
+            confidence=confidence),
+    )
     failed = len(bad) + len(gone)
     if chunk is not None:
         if not JobChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
             return  # another delivery of this chunk already counted it
     Job.objects.filter(pk=job.pk).update(done=F("done") + len(good), failed=F("failed") + failed)
     job_finish_if_complete(job_id=job.pk)
-
-# Item columns a prediction writes, with their PostgreSQL types (for the VALUES list's casts).
-PREDICTION_ONLY = (("prediction_id", "bigint"), ("predicted_labels", "jsonb"), ("confidence", "double precision"))
-FULL_UPDATE = PREDICTION_ONLY + (("state", "varchar"), ("queue_reason", "varchar"), ("final_labels", "jsonb"),
-                                 ("final_schema_id", "bigint"), ("final_source", "varchar"),
-                                 ("decided_by_id", "bigint"), ("decided_at", "timestamptz"))
-ITEMS_SET_BATCH = 1000
-
-
-def items_set(items: list[ItemModel], columns: tuple[tuple[str, str], ...]) -> None:
-    """Write ``columns`` of many items in one ``UPDATE … FROM (VALUES …)`` per batch.
-
-    Django's ``bulk_update`` builds a CASE expression per field and row; on a chunk of a few hundred
-    items that cost more than the model's forward pass.
-    """
-    if not items:
-        return
-    pg = connection.vendor == "postgresql"
-    table = connection.ops.quote_name(ItemModel._meta.db_table)
-    names = ["id", *(name for name, _ in columns)]
-    types = ["bigint", *(kind for _, kind in columns)]
-    row = "(" + ", ".join(f"%s::{kind}" if pg else "%s" for kind in types) + ")"
-    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
-
-    def value(item: ItemModel, name: str):
-        raw = getattr(item, name)
-        if name in ("predicted_labels", "final_labels"):
-            return None if raw is None else json.dumps(raw)
-        if name == "decided_at":
-            return connection.ops.adapt_datetimefield_value(raw)
-        return raw
-
-    with connection.cursor() as cursor:
-        for start in range(0, len(items), ITEMS_SET_BATCH):
-            batch = items[start:start + ITEMS_SET_BATCH]
-            params = [value(item, name) if name != "id" else item.pk for item in batch for name in names]
-            cursor.execute(
-                f"WITH v({', '.join(names)}) AS (VALUES {', '.join([row] * len(batch))}) "
-                f"UPDATE {table} SET {assignments} FROM v WHERE {table}.id = v.id",
-                params,
-            )
-
-
-def _in_review(row: dict) -> bool:
-    return row["review_count"] > 0 or row["queue_reason"] == "adjudication"
-
 
 def job_finish_if_complete(*, job_id: int) -> bool:
     """Mark the job succeeded once every item is counted; exactly one caller wins."""

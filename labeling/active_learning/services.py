@@ -22,8 +22,9 @@ from accounts.services import audit_record
 from labeling.engine import FewShotHead, UnknownModelError, model_spec
 from labeling.engine.active_learning import STRATEGIES, UNKNOWN_STRATEGY, select, simulate_effectiveness
 from labeling.engine.label_errors import cross_val_probs, find_label_issues
-from labeling.models import HumanLabel, Item, LabelIssue
-from labeling.services.scoring import human_labelled, stored_embeddings
+from labeling.inference.scoring import human_labelled, stored_embeddings
+from labeling.lifecycle import item_label_issue_resolved
+from labeling.models import Item, LabelIssue
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.schemas import labels_validate
@@ -229,14 +230,8 @@ def label_issue_resolve(*, issue: LabelIssue, actor: User, action: str, labels: 
     if action == "relabel":
         schema = schema_current(project=issue.project)
         clean = labels_validate(schema=schema, labels=labels if labels is not None else [issue.suggested_label])
-        item = issue.item
-        item.final_labels, item.final_schema, item.final_source = clean, schema, Item.FinalSource.REVIEW
-        item.decided_by, item.decided_at, item.review_outcome = actor, now, Item.ReviewOutcome.MODIFIED
-        item.state = Item.State.REVIEWED
-        item.save(update_fields=["final_labels", "final_schema", "final_source", "decided_by", "decided_at",
-                                 "review_outcome", "state"])
-        HumanLabel.objects.create(item=item, labels=clean, schema=schema, source=HumanLabel.Source.REVIEW,
-                                  created_by=actor)
+        item = Item.objects.select_for_update().get(pk=issue.item_id)
+        item_label_issue_resolved(item, labels=clean, schema=schema, user=actor, now=now)
         issue.status = LabelIssue.Status.RELABELLED
     else:
         issue.status = LabelIssue.Status.KEPT

@@ -6,59 +6,24 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import selectors
+from labeling.active_learning import selectors
+from labeling.active_learning import services as al
+from labeling.active_learning.serializers import (
+    AnalyzeSerializer,
+    LabelIssueResolveSerializer,
+    LabelIssueSerializer,
+    StrategySerializer,
+    SuggestionSerializer,
+    SuggestSerializer,
+)
 from labeling.engine.active_learning import list_strategies
-from labeling.services import active_learning as al
+from labeling.inference.selectors import job_get_for_user
 from modelship.openapi import error_responses as _errors
 from projects.permissions import ANY_PROJECT_ROLE, PROJECT_REVIEWERS, project_for_request, require_project_role
 
 
-class StrategySerializer(serializers.Serializer):
-    name = serializers.CharField()
-    description = serializers.CharField()
-    requires = serializers.ListField(child=serializers.CharField())
-    optional = serializers.ListField(child=serializers.CharField())
-
-
-class SuggestSerializer(serializers.Serializer):
-    strategy = serializers.CharField(default="margin")
-    count = serializers.IntegerField(min_value=1, max_value=1000, default=20)
-    seed = serializers.IntegerField(default=0)
-
-
-class SuggestionSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
-    item_id = serializers.IntegerField()
-    score = serializers.FloatField()
-    reason = serializers.CharField()
-    pool_size = serializers.IntegerField()
-
-
-class AnalyzeSerializer(serializers.Serializer):
-    strategies = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False)
-    seed = serializers.IntegerField(default=0)
-
-
-class LabelIssueSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    item_id = serializers.IntegerField()
-    text = serializers.CharField(source="item.text")
-    original_name = serializers.CharField(source="item.original_name")
-    given_labels = serializers.ListField(child=serializers.CharField())
-    suggested_label = serializers.CharField()
-    self_confidence = serializers.FloatField()
-    suggested_confidence = serializers.FloatField()
-    reason = serializers.CharField()
-    status = serializers.CharField()
-
-
-class LabelIssueResolveSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["keep", "relabel"])
-    labels = serializers.ListField(child=serializers.CharField(), required=False)
-
-
 def _job_project(request, job_id: int, roles):
-    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    job = job_get_for_user(user=request.user, job_id=job_id)
     require_project_role(user=request.user, project=job.project, roles=roles)
     return job.project
 

@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from labeling.lifecycle import item_imported_fields
 from labeling.models import HumanLabel, ImportJob, Item, item_file_name
-from labeling.services.files import stored_files_delete
 from labeling.uploads.report import ImportReport
 from labeling.uploads.sniff import ImageInfo
 from modelship.exceptions import DomainError
 from projects.models import LabelSchema, Project, ProjectRole
+from projects.storage import stored_files_delete
 
 MAX_OPEN_FILES = 100  # images waiting in a batch each hold a spooled file (memory, or a descriptor)
 
@@ -160,10 +161,8 @@ class ItemWriter:
             size_bytes=p.size, width=p.image.width if p.image else None,
             height=p.image.height if p.image else None, source_archive=p.archive[:500], metadata=p.metadata,
             import_job_id=self.import_job.pk if self.import_job else None, uploaded_by_id=self._user_id,
-            state=Item.State.REVIEWED if decided else Item.State.UNLABELLED,
-            final_labels=p.labels if decided else None, final_schema_id=self.schema.pk if decided else None,
-            final_source=Item.FinalSource.IMPORT if decided else Item.FinalSource.NONE,
-            decided_by_id=self._user_id if decided else None, decided_at=self._now if decided else None,
+            **item_imported_fields(labels=p.labels, schema_id=self.schema.pk if decided else None,
+                                   user_id=self._user_id, now=self._now),
         )
 
     def _report(self, pending: list[PendingItem], existing: dict, ids: dict[str, int]) -> None:

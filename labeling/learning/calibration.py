@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from celery import current_app
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from labeling import task_names
 from labeling.engine import FewShotHead, enough_labels, fit_temperature, model_spec
 from labeling.engine.calibration import apply_temperature
 from labeling.engine.precision import choose_threshold
-from labeling.models import HeadVersion, Item, Job, ModelCalibration, Prediction
-from labeling.services.scoring import (
+from labeling.inference.jobs import audit_slice_ensure, predictions_write
+from labeling.inference.scoring import (
     HUMAN_SOURCES,
     ProjectScorer,
     active_head,
@@ -28,6 +30,7 @@ from labeling.services.scoring import (
     human_labelled,
     stored_embeddings,
 )
+from labeling.models import HeadVersion, Item, Job, ModelCalibration, Prediction
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_current
 
@@ -166,22 +169,16 @@ def project_learn(*, project_id: int) -> dict:
         summary.update(temperature=calibration.temperature, threshold=calibration.threshold,
                        ece_before=calibration.ece_before, ece_after=calibration.ece_after)
     if head is not None and head.version.is_active:
-        from labeling.services.jobs import audit_slice_ensure
-
         summary["audit_added"] = audit_slice_ensure(project=project, model_changed=True)
         summary["rescored"] = waiting_rescore(project=project, schema=schema, base_model=base_model)
-    if spec.embedding_dim is not None:
-        from labeling.services.active_learning import label_issues_find
-
-        summary["label_issues"] = label_issues_find(project=project)
+    if spec.embedding_dim is not None:  # the new head may see label mistakes the old one did not
+        transaction.on_commit(lambda: current_app.send_task(task_names.INFERENCE_LABEL_ISSUES, args=[project.pk]))
     return summary
 
 
 def waiting_rescore(*, project: Project, schema: LabelSchema, base_model: str, batch: int = 2000) -> int:
     """Fresh predictions from the active head for every item still waiting for a person (or
     auto-accepted), from stored embeddings: no forward pass. Recorded as a re-score job."""
-    from labeling.services.jobs import predictions_write
-
     scorer = ProjectScorer(project=project, schema=schema, base_model=base_model)
     if scorer.head is None:
         return 0

@@ -9,10 +9,10 @@ import numpy as np
 
 from accounts.models import User
 from labeling.engine import Category, LabelSetError, get_classifier
+from labeling.inference.jobs import NO_SCHEMA, job_create, model_check, model_resolve
+from labeling.inference.scoring import ProjectScorer
+from labeling.items.imports import UploadFile, upload_receive
 from labeling.models import ImportJob, Item, Job
-from labeling.services.imports import UploadFile, upload_receive
-from labeling.services.jobs import NO_SCHEMA, job_create, model_check, model_resolve
-from labeling.services.scoring import ProjectScorer
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.selectors import schema_current

@@ -5,24 +5,24 @@ import io
 from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import selectors
-from labeling.serializers import (
+from labeling.items import selectors
+from labeling.items.files import item_file_open
+from labeling.items.imports import UploadFile, upload_receive
+from labeling.items.serializers import (
     FilesFilterSerializer,
     ImportJobFilterSerializer,
     ImportJobSerializer,
     ItemSerializer,
     UploadSerializer,
 )
-from labeling.services.files import item_file_open
-from labeling.services.imports import UploadFile, upload_receive
-from labeling.services.items import item_delete
+from labeling.items.services import item_delete
 from labeling.uploads import messages
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
@@ -84,40 +84,41 @@ class ImportJobDetailView(APIView):
         return Response(ImportJobSerializer(job).data)
 
 
-class FilesView(GenericAPIView):
-    """``GET``: the files (items) a user uploaded. ``DELETE``: delete one file (item) by its id."""
+class UserFilesView(GenericAPIView):
+    """The files (items) a user uploaded, in the caller's organizations (kept for API clients; a project's
+    items are listed per project)."""
 
     serializer_class = ItemSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The user's id."),
-                    FilesFilterSerializer],
+        parameters=[FilesFilterSerializer],
         responses={200: ItemSerializer(many=True), **_errors(400, 401, 404)},
     )
-    def get(self, request, id: int):
+    def get(self, request, user_id: int):
         filters = FilesFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
         project = project_get_for_user(user=request.user, project_id=f["project"]) if "project" in f else None
         items = selectors.items_uploaded_by(
-            viewer=request.user, user_id=id, project=project, kind=f.get("kind"), state=f.get("state"),
+            viewer=request.user, user_id=user_id, project=project, kind=f.get("kind"), state=f.get("state"),
             import_job_id=f.get("import_job"),
         ).select_related("final_schema")
         page = self.paginate_queryset(items)
         return self.get_paginated_response(ItemSerializer(page, many=True).data)
 
+
+class ItemDetailView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The file's (item's) id.")],
         responses={204: None, **_errors(401, 403, 404)},
         description="Managers, and the labeler who uploaded it, delete an item; its stored file goes with it.",
     )
-    def delete(self, request, id: int):
-        item = selectors.item_get_for_user(user=request.user, item_id=id)
+    def delete(self, request, item_id: int):
+        item = selectors.item_get_for_user(user=request.user, item_id=item_id)
         item_delete(item=item, actor=request.user, actor_role=item.project.caller_role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FileDownloadView(APIView):
+class ItemDownloadView(APIView):
     @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY, **_errors(401, 404)},
                    description="The item's file as uploaded, streamed; a text item comes as text/plain.")
     def get(self, request, item_id: int):

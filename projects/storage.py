@@ -1,4 +1,5 @@
-"""Stored objects: where a project's files live, and removing them robustly."""
+"""Stored objects: where a project's files live (item files, staged imports, exports), and removing them
+robustly. Plain storage calls: every app that stores files uses these."""
 
 from __future__ import annotations
 
@@ -7,14 +8,9 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.core.files import File
 from django.core.files.storage import default_storage
 
-from modelship.exceptions import NotFound
-
 logger = logging.getLogger(__name__)
-
-FILE_MISSING = "The stored file of this item is missing."
 
 
 def project_storage_prefix(project_id: int) -> str:
@@ -57,13 +53,3 @@ def stored_prefix_delete(*, prefix: str) -> int:
     if folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)
     return deleted
-
-
-def item_file_open(*, item) -> File:
-    """An item's stored file, open for reading; 404 when storage has lost it."""
-    if not item.file:
-        raise NotFound(FILE_MISSING)
-    try:
-        return item.file.open("rb")
-    except FileNotFoundError:
-        raise NotFound(FILE_MISSING) from None

@@ -9,12 +9,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import selectors
 from labeling.engine import list_models
-from labeling.serializers import ImportJobSerializer
-from labeling.serializers_jobs import (
+from labeling.inference import classify as classify_service
+from labeling.inference import selectors
+from labeling.inference.jobs import job_cancel, job_create
+from labeling.inference.serializers import (
     BatchJobSerializer,
-    CalibrationReportSerializer,
     ClassifyImageSerializer,
     ClassifyResultSerializer,
     ClassifyTextSerializer,
@@ -28,10 +28,8 @@ from labeling.serializers_jobs import (
     ResultsFilterSerializer,
     TextBatchSerializer,
 )
-from labeling.services import classify as classify_service
-from labeling.services.calibration import calibration_report
-from labeling.services.imports import UploadFile
-from labeling.services.jobs import job_cancel, job_create
+from labeling.items.imports import UploadFile
+from labeling.items.serializers import ImportJobSerializer
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
 from modelship.parsers import JSONParser
@@ -173,15 +171,6 @@ class ProjectClassifyView(APIView):
         job = job_create(project=project, created_by=request.user, model_name=data.validated_data.get("model"),
                          item_ids=data.validated_data.get("item_ids"))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-
-
-class ProjectCalibrationView(APIView):
-    """The project's calibration: temperature, ECE before and after, threshold, stated precision."""
-
-    @extend_schema(responses={200: CalibrationReportSerializer, **_errors(401, 404)})
-    def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
-        return Response(calibration_report(project=project))
 
 
 class JobDetailView(APIView):
