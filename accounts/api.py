@@ -264,7 +264,8 @@ class AuditEventListView(ListAPIView):
     required_roles = ADMIN
     serializer_class = AuditEventSerializer
 
-    @extend_schema(parameters=[
+    @extend_schema(responses={200: AuditEventSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401],
+                              403: ERRORS[403]}, parameters=[
         OpenApiParameter("actor", int), OpenApiParameter("action", str),
         OpenApiParameter("since", str, description="ISO 8601 date-time, inclusive"),
         OpenApiParameter("until", str, description="ISO 8601 date-time, exclusive"),

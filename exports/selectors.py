@@ -220,8 +220,18 @@ def selection_fingerprint(*, items: QuerySet[Item]) -> dict[str, Any]:
 
 
 def export_rows(*, items: QuerySet[Item], chunk_size: int):
-    """The selected items as dicts in id order, streamed ``chunk_size`` rows at a time: one query
-    that joins the reviewer's email and the prediction's fields, so memory stays flat in the item count."""
-    return (items.order_by("id")
-            .values(*ITEM_COLUMNS, "shown_labels", "shown_confidence", "shown_model", reviewer=F("decided_by__email"))
-            .iterator(chunk_size=chunk_size))
+    """The selected items as dicts in id order, ``chunk_size`` rows per query (each joins the reviewer's
+    email and the prediction's fields), so memory stays flat in the item count.
+
+    Each page is read whole by a query of its own (``id > last``), never through a cursor left open
+    while the export writes its progress: on SQLite a write on a connection whose read snapshot another
+    process has moved past fails at once with "database is locked", whatever the busy timeout."""
+    rows = items.order_by("id").values(*ITEM_COLUMNS, "shown_labels", "shown_confidence", "shown_model",
+                                       reviewer=F("decided_by__email"))
+    last = None
+    while True:
+        page = list((rows if last is None else rows.filter(id__gt=last))[:chunk_size])
+        yield from page
+        if len(page) < chunk_size:
+            return
+        last = page[-1]["id"]

@@ -40,6 +40,7 @@ from exports.formats import (
 from exports.models import Export
 from labeling.models import Item, Job
 from modelship.exceptions import DomainError
+from modelship.leases import task_stranded
 from projects.models import LabelSchema, Project
 from projects.selectors import NO_SCHEMA, schema_current
 from projects.storage import project_storage_prefix, stored_files_delete
@@ -52,6 +53,8 @@ SPLIT_OUT_OF_RANGE = "The {name} ratio must be between 0 and 1; it is {value:g}.
 SPLIT_SUM = "The split ratios must add up to 1; they add up to {total:g}."
 JOB_OF_ANOTHER_PROJECT = "This job belongs to another project."
 EXPORT_STOPPED = "The export stopped unexpectedly ({error}); the details are in the worker's log."
+EXPORT_WORKER_LOST = "The worker writing this export stopped; an identical request started a new export."
+EXPORT_TASK = "exports.tasks.export_run"
 
 DEFAULT_SPLIT = {"train": 1.0, "val": 0.0, "test": 0.0}
 EXPIRE_ON_CREATE = 20  # expired exports swept per create request, so no request pays for a backlog
@@ -154,6 +157,9 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
         request_hash = _request_hash(project=project, job=job, schema=schema, format_name=format_name,
                                      options=options, fingerprint=fingerprint)
         cached = selectors.export_cached(project_id=project.pk, request_hash=request_hash)
+        if cached is not None and not cached.is_finished and task_stranded(name=EXPORT_TASK, args=[cached.pk]):
+            _stranded_fail(cached)  # its worker is gone: it never blocks a new request
+            cached = None
         if cached is not None:
             return cached, False
         export = Export.objects.create(
@@ -165,6 +171,12 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
                                "items": fingerprint["count"]})
         transaction.on_commit(lambda: export_run_task.delay(export.pk))
     return export, True
+
+
+def _stranded_fail(export: Export) -> None:
+    Export.objects.filter(pk=export.pk, status__in=(Export.Status.QUEUED, Export.Status.RUNNING)).update(
+        status=Export.Status.FAILED, error=EXPORT_WORKER_LOST, finished_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(hours=settings.EXPORT_TTL_HOURS))
 
 
 # --- running it ---------------------------------------------------------------------------------
@@ -304,16 +316,18 @@ def _write(export: Export, attempt: int) -> Export | None:
         if stream.read - reported[0] < settings.EXPORT_PROGRESS_EVERY:
             return
         reported[0] = stream.read
-        if not Export.objects.filter(pk=export.pk, attempts=attempt, status=Export.Status.RUNNING).update(
-                processed=stream.read):
-            raise ExportSuperseded()
+        # Its own short transaction (no read is open on this connection between pages of rows).
+        with transaction.atomic():
+            if not Export.objects.filter(pk=export.pk, attempts=attempt, status=Export.Status.RUNNING).update(
+                    processed=stream.read):
+                raise ExportSuperseded()
 
     with tempfile.TemporaryFile(dir=settings.EXPORT_TEMP_DIR, prefix="export-") as local:
         try:
             with zipfile.ZipFile(local, "w", allowZip64=True) as zf:
                 summary = write_export(export.format, zf, spec, stream, progress=progress)
         finally:
-            rows.close()  # a server-side cursor is released now, not when the generator is collected
+            rows.close()
         size = local.seek(0, 2)
         local.seek(0)
         name = default_storage.save(_storage_name(export), File(local, name=export.download_name))

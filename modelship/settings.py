@@ -296,6 +296,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis hands a killed worker's unacknowledged messages back after this long: never while a task may
+    # still be running (the hard time limit), and the sweeper (modelship/leases.py) is faster anyway.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+MODELSHIP_SWEEP_SECONDS = env.float("MODELSHIP_SWEEP_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE = {  # run by `celery -A modelship beat` (the compose `beat` service; `make run` starts one)
+    "sweep": {"task": "modelship.tasks.sweep", "schedule": MODELSHIP_SWEEP_SECONDS},
+    "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
+}
 # Auto-labeling: chunk size on the inference queue, and request limits of the classify endpoints.
 INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=256)  # bigger chunks pad less per batch
 INFERENCE_CHUNK_MIN = 64
@@ -308,6 +318,8 @@ QUICK_TEXT_MAX_CHARS = env.int("QUICK_TEXT_MAX_CHARS", default=1000)
 PROJECT_MODEL_CHECK = "labeling.inference.jobs.model_check"
 ACTIVE_LEARNING_POOL_MAX = env.int("ACTIVE_LEARNING_POOL_MAX", default=20000)
 MODELSHIP_HEARTBEAT_SECONDS = env.float("MODELSHIP_HEARTBEAT_SECONDS", default=10.0)
+# A worker silent for this long is gone: the sweeper sends its tasks again.
+MODELSHIP_WORKER_STALE_SECONDS = env.float("MODELSHIP_WORKER_STALE_SECONDS", default=MODELSHIP_HEARTBEAT_SECONDS * 3)
 MODELSHIP_REQUIRE_SERVICES = env.bool("MODELSHIP_REQUIRE_SERVICES", default=False)
 
 # --- Production safeguards ------------------------------------------------------------------
