@@ -94,7 +94,7 @@ def embedded(tmp_path):
     api = Api(f"http://127.0.0.1:{port}")
     api.log = log
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600  # migrate, collectstatic, three processes: slow on a busy machine
         while time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()[-4000:]
             status, body = api.call("GET", "/api/health") if _listening(port) else (0, {})
