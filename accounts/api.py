@@ -18,6 +18,10 @@ from accounts.permissions import ADMIN, OrganizationRole, active_membership, req
 from accounts.serializers import (
     AuditEventSerializer,
     AuditFilterSerializer,
+    InvitationAcceptSerializer,
+    InvitationCreatedSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
     LoginSerializer,
     MemberAddSerializer,
     MemberRoleSerializer,
@@ -35,7 +39,7 @@ from accounts.serializers import (
     RevokedSerializer,
     TokenPairSerializer,
 )
-from modelship.openapi import ERRORS
+from modelship.openapi import ERRORS, error_responses
 from modelship.throttles import IPRateThrottle
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
@@ -282,3 +286,50 @@ class AuditEventListView(ListAPIView):
             organization=active_membership(self.request).organization,
             actor_id=f.get("actor"), action=f.get("action"), since=f.get("since"), until=f.get("until"),
         )
+
+
+class InvitationListView(APIView):
+    """An organization's invitations (admins): list them, or invite someone by email."""
+
+    @extend_schema(responses={200: InvitationSerializer(many=True), **error_responses(401, 403, 404)})
+    def get(self, request, org_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        require_role(membership, ADMIN)
+        invitations = selectors.invitations_of(organization=membership.organization)
+        return Response(InvitationSerializer(invitations, many=True).data)
+
+    @extend_schema(request=InvitationCreateSerializer,
+                   responses={201: InvitationCreatedSerializer, **error_responses(400, 401, 403, 404)},
+                   description="Mails a single-use link that works before the person has an account.")
+    def post(self, request, org_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        require_role(membership, ADMIN)
+        data = InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, token = services.invitation_create(
+            organization=membership.organization, actor=request.user, site_url=request.build_absolute_uri("/"),
+            **data.validated_data)
+        invitation.link = request.build_absolute_uri(services.INVITATION_PATH.format(token=token))
+        return Response(InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationDetailView(APIView):
+    @extend_schema(responses={204: None, **error_responses(401, 403, 404, 410)},
+                   description="Withdraw a pending invitation; its link stops working.")
+    def delete(self, request, org_id: int, invitation_id: int):
+        membership = selectors.membership_get(user=request.user, organization_id=org_id)
+        require_role(membership, ADMIN)
+        services.invitation_revoke(organization=membership.organization, invitation_id=invitation_id,
+                                   actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptView(APIView):
+    @extend_schema(request=InvitationAcceptSerializer,
+                   responses={200: MemberSerializer, **error_responses(400, 401, 403, 404, 409, 410)},
+                   description="Join the organization of the invitation the token names, with its role.")
+    def post(self, request):
+        data = InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.invitation_accept(token=data.validated_data["token"], user=request.user)
+        return Response(MemberSerializer(membership).data)

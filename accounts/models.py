@@ -42,7 +42,16 @@ class User(AbstractUser):
 class Organization(models.Model):
     """A workspace: every project, file and job belongs to exactly one."""
 
+    class Plan(models.TextChoices):
+        """What the organization pays for; the limits of each are ``accounts.plans.PLAN_LIMITS``."""
+
+        FREE = "free", "Free"
+        PRO = "pro", "Pro"
+        TEAM = "team", "Team"
+        ENTERPRISE = "enterprise", "Enterprise"
+
     name = models.CharField(max_length=200)
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     is_personal = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -121,3 +130,43 @@ def _audit_save_once(self, *args, **kwargs):
 
 AuditEvent.save = _audit_save_once
 AuditEvent.delete = _refuse_change
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization with a role, sent by email as a single-use link.
+
+    Only a hash of the link's token is stored; the token itself exists in the email alone.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} as {self.role}"
+
+    def status_at(self, now) -> str:
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.PENDING

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from accounts.models import AuditEvent, Membership, Organization, User
+from accounts.models import AuditEvent, Invitation, Membership, Organization, User
 from modelship.exceptions import NotFound
 
 ORGANIZATION_NOT_FOUND = "Organization not found."
@@ -62,3 +62,9 @@ def audit_events_for(
     if until is not None:
         events = events.filter(created_at__lt=until)
     return events.order_by("-created_at", "-id")
+
+
+def invitations_of(*, organization: Organization) -> QuerySet[Invitation]:
+    """The organization's invitations, newest first, with who sent them."""
+    return Invitation.objects.filter(organization=organization).select_related("invited_by").order_by(
+        "-created_at", "-id")

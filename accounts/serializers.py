@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import AuditEvent, Membership, Organization, Role, User
+from accounts.models import AuditEvent, Invitation, Membership, Organization, Role, User
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -121,3 +121,34 @@ class AuditFilterSerializer(serializers.Serializer):
     action = serializers.CharField(required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    invited_by = serializers.EmailField(source="invited_by.email", allow_null=True, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at",
+                  "revoked_at"]
+
+    def get_status(self, invitation) -> str:
+        from django.utils import timezone
+
+        return invitation.status_at(timezone.now())
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    link = serializers.CharField(read_only=True, help_text="The single-use link (shown only now; also mailed).")
+
+    class Meta(InvitationSerializer.Meta):
+        fields = InvitationSerializer.Meta.fields + ["link"]
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)

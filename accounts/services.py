@@ -13,7 +13,8 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import AuditEvent, Membership, Organization, Role, User
+from accounts.models import AuditEvent, Invitation, Membership, Organization, Role, User
+from accounts.plans import limit_check
 from modelship.exceptions import DomainError, NotFound
 
 EMAIL_TAKEN = "A user with this email already exists."
@@ -21,6 +22,19 @@ ALREADY_MEMBER = "This user is already a member of the organization."
 NO_SUCH_USER = "No user with this email exists; they must register first."
 LAST_ADMIN = "The organization must keep at least one admin."
 WRONG_PASSWORD = "The current password is wrong."
+INVITATION_INVALID = "This invitation link is not valid."
+INVITATION_USED = "This invitation has already been used."
+INVITATION_EXPIRED = "This invitation has expired; ask for a new one."
+INVITATION_REVOKED = "This invitation was withdrawn."
+INVITATION_OTHER_EMAIL = "This invitation is for {email}; log in with that address to accept it."
+INVITATION_NOT_FOUND = "Invitation not found."
+INVITATION_PATH = "/invite/{token}"
+INVITATION_SUBJECT = "You are invited to {organization} on ModelShip"
+INVITATION_BODY = (
+    "{inviter} invites you to join {organization} on ModelShip as {role}.\n\n"
+    "Open this link to accept (you can create your account there): {link}\n\n"
+    "The link works once and expires on {expires:%Y-%m-%d %H:%M} UTC."
+)
 RESET_LINK_INVALID = "This password reset link is invalid, already used or expired; ask for a new one."
 RESET_MAIL_SUBJECT = "Reset your ModelShip password"
 RESET_MAIL_BODY = """Someone (hopefully you) asked to reset the password of the ModelShip account {email}.
@@ -68,8 +82,9 @@ def _validate_password(password: str, user: User | None = None, *, field: str = 
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, full_name: str = "") -> User:
-    """Create a user and a personal organization in which they are admin."""
+def user_register(*, email: str, password: str, full_name: str = "", personal_organization: bool = True) -> User:
+    """Create a user and (unless ``personal_organization`` is false: they join by an invitation) a
+    personal organization in which they are admin."""
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise DomainError(EMAIL_TAKEN, field="email")
@@ -79,6 +94,9 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
             user = User.objects.create_user(email=email, password=password, full_name=full_name)
     except IntegrityError as exc:  # a concurrent registration won the race
         raise DomainError(EMAIL_TAKEN, field="email") from exc
+    if not personal_organization:
+        audit_record(actor=user, organization=None, action="user.registered", target=user)
+        return user
     organization = Organization.objects.create(
         name=f"{full_name or email.split('@')[0]}'s workspace", is_personal=True, created_by=user
     )
@@ -197,12 +215,27 @@ def organization_create(*, name: str, created_by: User) -> Organization:
 
 
 @transaction.atomic
+def organization_plan_change(*, organization: Organization, plan: str, reason: str, actor: User | None = None) -> bool:
+    """Move the organization to ``plan`` (billing calls this as Stripe reports payments); audited.
+    False when it already was on that plan."""
+    previous = Organization.objects.select_for_update().values_list("plan", flat=True).get(pk=organization.pk)
+    organization.plan = plan
+    if previous == plan:
+        return False
+    Organization.objects.filter(pk=organization.pk).update(plan=plan)
+    audit_record(actor=actor, organization=organization, action="organization.plan_changed", target=organization,
+                 metadata={"from": previous, "to": plan, "reason": reason})
+    return True
+
+
+@transaction.atomic
 def member_add(*, organization: Organization, email: str, role: str, actor: User) -> Membership:
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         raise DomainError(NO_SUCH_USER, field="email")
     if Membership.objects.filter(organization=organization, user=user).exists():
         raise DomainError(ALREADY_MEMBER, field="email")
+    limit_check(organization=organization, what="members", existing=Membership.objects.filter(organization=organization))
     membership = Membership.objects.create(organization=organization, user=user, role=role)
     audit_record(actor=actor, organization=organization, action="member.added",
                  target=membership, metadata={"user": user.email, "role": role})
@@ -277,3 +310,118 @@ def user_logged_in(*, user: User) -> None:
     from django.utils import timezone
 
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(*, organization: Organization, email: str, role: str, actor: User,
+                      site_url: str) -> tuple[Invitation, str]:
+    """Invite ``email`` to the organization with ``role``; mail them a single-use link after commit.
+
+    Returns the invitation and the token (the only time it is known: the database keeps its hash).
+    A pending invitation for the same address is withdrawn. ``site_url`` is the scheme and host the
+    link points at (the request's own, checked by ALLOWED_HOSTS).
+    """
+    from datetime import timedelta
+    from secrets import token_urlsafe
+
+    from django.utils import timezone
+
+    email = User.objects.normalize_email(email.strip()).lower()
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise DomainError(ALREADY_MEMBER, field="email")
+    now = timezone.now()
+    Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True,
+                              revoked_at__isnull=True).update(revoked_at=now)
+    token = token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization, email=email, role=role, token_hash=_token_hash(token), invited_by=actor,
+        expires_at=now + timedelta(hours=settings.INVITATION_TTL_HOURS),
+    )
+    audit_record(actor=actor, organization=organization, action="invitation.created", target=invitation,
+                 metadata={"email": email, "role": role})
+    link = site_url.rstrip("/") + INVITATION_PATH.format(token=token)
+    body = INVITATION_BODY.format(inviter=actor.full_name or actor.email, organization=organization.name,
+                                  role=Role(role).label.lower(), link=link, expires=invitation.expires_at)
+    subject = INVITATION_SUBJECT.format(organization=organization.name)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_revoke(*, organization: Organization, invitation_id: int, actor: User) -> Invitation:
+    """Withdraw a pending invitation of this organization (another organization's is a 404)."""
+    from django.utils import timezone
+
+    invitation = Invitation.objects.select_for_update().filter(organization=organization, pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound(INVITATION_NOT_FOUND)
+    _check_open(invitation)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(actor=actor, organization=organization, action="invitation.revoked", target=invitation,
+                 metadata={"email": invitation.email})
+    return invitation
+
+
+def _check_open(invitation: Invitation) -> None:
+    from django.utils import timezone
+
+    state = invitation.status_at(timezone.now())
+    if state == Invitation.Status.ACCEPTED:
+        raise DomainError(INVITATION_USED, status_code=410)
+    if state == Invitation.Status.REVOKED:
+        raise DomainError(INVITATION_REVOKED, status_code=410)
+    if state == Invitation.Status.EXPIRED:
+        raise DomainError(INVITATION_EXPIRED, status_code=410)
+
+
+def invitation_open(*, token: str, lock: bool = False) -> Invitation:
+    """The invitation a link's token names, if it can still be accepted: 404 for an unknown token,
+    410 for one used, withdrawn or expired."""
+    invitations = Invitation.objects.select_related("organization", "invited_by")
+    if lock:
+        invitations = invitations.select_for_update(of=("self",))
+    invitation = invitations.filter(token_hash=_token_hash(token or "")).first()
+    if invitation is None:
+        raise NotFound(INVITATION_INVALID)
+    _check_open(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the invitation's organization with its role; the link then works no more."""
+    from django.utils import timezone
+
+    invitation = invitation_open(token=token, lock=True)
+    if invitation.email.lower() != user.email.lower():
+        raise DomainError(INVITATION_OTHER_EMAIL.format(email=invitation.email), status_code=403)
+    organization = invitation.organization
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise DomainError(ALREADY_MEMBER, status_code=409)
+    limit_check(organization=organization, what="members", existing=Membership.objects.filter(organization=organization))
+    membership = Membership.objects.create(organization=organization, user=user, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(actor=user, organization=organization, action="invitation.accepted", target=invitation,
+                 metadata={"email": user.email, "role": invitation.role})
+    return membership
+
+
+@transaction.atomic
+def invitation_sign_up(*, token: str, password: str, full_name: str = "") -> User:
+    """Create the invited person's account (no personal organization) and accept the invitation."""
+    invitation = invitation_open(token=token, lock=True)
+    user = user_register(email=invitation.email, password=password, full_name=full_name,
+                         personal_organization=False)
+    invitation_accept(token=token, user=user)
+    return user

@@ -18,10 +18,19 @@ urlpatterns = [
     path("organizations/<int:org_id>/members", api.MemberListView.as_view(), name="organization-members"),
     path("organizations/<int:org_id>/members/<int:user_id>", api.MemberDetailView.as_view(),
          name="organization-member"),
+    path("organizations/<int:org_id>/invitations", api.InvitationListView.as_view(),
+         name="organization-invitations"),
+    path("organizations/<int:org_id>/invitations/<int:invitation_id>", api.InvitationDetailView.as_view(),
+         name="organization-invitation"),
+    path("invitations/accept", api.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("audit-events", api.AuditEventListView.as_view(), name="audit-events"),
 ]
 
 page_urlpatterns = [
+    path("signup/", views.signup_page, name="signup"),
+    path("invite/<str:token>", views.invitation_page, name="invitation-page"),
+    path("team/", views.team_redirect, name="team"),
+    path("organizations/<int:org_id>/team", views.team_page, name="team-page"),
     path("password/reset", views.password_reset_page, name="password-reset"),
     path("password/reset/confirm/<str:uid>/<str:token>", views.password_reset_confirm_page,
          name="password-reset-confirm"),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from exports.models import Export
+from exports.models import Export, ExportTemplate
 
 
 @admin.register(Export)
@@ -13,3 +13,11 @@ class ExportAdmin(admin.ModelAdmin):
     raw_id_fields = ["organization", "project", "job", "schema", "created_by"]
     readonly_fields = ["public_id", "request_hash", "options", "total", "processed", "written", "skipped", "attempts",
                        "file", "size_bytes", "error", "created_at", "started_at", "finished_at", "expires_at"]
+
+
+@admin.register(ExportTemplate)
+class ExportTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "created_by", "created_at", "updated_at"]
+    search_fields = ["name", "project__name"]
+    list_select_related = ["project", "created_by"]
+    raw_id_fields = ["organization", "project", "created_by"]

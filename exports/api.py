@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,11 +22,13 @@ from exports.serializers import (
     ExportFormatSerializer,
     ExportOptionsSerializer,
     ExportSerializer,
+    ExportTemplateInSerializer,
+    ExportTemplateSerializer,
 )
 from labeling.inference.selectors import job_get_for_user
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
-from projects.permissions import ANY_PROJECT_ROLE, project_for_request
+from projects.permissions import ANY_PROJECT_ROLE, MANAGERS, project_for_request
 from projects.selectors import project_get_for_user
 
 CREATED = {
@@ -101,6 +104,18 @@ class ProjectExportCreateView(APIView):
         return _created(export, created)
 
 
+class ProjectExportListView(GenericAPIView):
+    """A project's exports, newest first, each with its status, size and (when finished) download link."""
+
+    serializer_class = ExportSerializer
+
+    @extend_schema(responses={200: ExportSerializer(many=True), **_errors(401, 404)})
+    def get(self, request, project_id: int):
+        project = project_for_request(request, self, project_id)
+        page = self.paginate_queryset(selectors.exports_for(project=project))
+        return self.get_paginated_response(ExportSerializer(page, many=True).data)
+
+
 class ExportDetailView(APIView):
     """An export's status and progress (items selected, read, written and left out)."""
 
@@ -133,3 +148,55 @@ class ExportDownloadView(APIView):
                      target=export, metadata={"project": export.project_id, "format": export.format})
         name = f"{slugify(export.project.name) or 'project'}-{export.format}-{export.public_id}.zip"
         return FileResponse(stream, as_attachment=True, filename=name, content_type="application/zip")
+
+
+TEMPLATE_ROLES = {"GET": ANY_PROJECT_ROLE, "*": MANAGERS}
+
+
+class ExportTemplateListView(APIView):
+    """A project's export templates (any member reads them; managers save them)."""
+
+    project_roles = TEMPLATE_ROLES
+
+    @extend_schema(responses={200: ExportTemplateSerializer(many=True), **_errors(401, 403, 404)})
+    def get(self, request, project_id: int):
+        project = project_for_request(request, self, project_id)
+        return Response(ExportTemplateSerializer(selectors.export_templates_for(project=project), many=True).data)
+
+    @extend_schema(request=ExportTemplateInSerializer,
+                   responses={201: ExportTemplateSerializer, **_errors(400, 401, 403, 404)})
+    def post(self, request, project_id: int):
+        project = project_for_request(request, self, project_id)
+        data = ExportTemplateInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = services.export_template_create(project=project, created_by=request.user, **data.validated_data)
+        return Response(ExportTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+
+class ExportTemplateDetailView(APIView):
+    """One export template: read, change (only the keys given) or delete."""
+
+    project_roles = TEMPLATE_ROLES
+
+    def _template(self, request, project_id: int, template_id: int):
+        project = project_for_request(request, self, project_id)
+        return selectors.export_template_get(project=project, template_id=template_id)
+
+    @extend_schema(responses={200: ExportTemplateSerializer, **_errors(401, 403, 404)})
+    def get(self, request, project_id: int, template_id: int):
+        return Response(ExportTemplateSerializer(self._template(request, project_id, template_id)).data)
+
+    @extend_schema(request=ExportTemplateInSerializer,
+                   responses={200: ExportTemplateSerializer, **_errors(400, 401, 403, 404)})
+    def patch(self, request, project_id: int, template_id: int):
+        template = self._template(request, project_id, template_id)
+        data = ExportTemplateInSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        template = services.export_template_update(template=template, actor=request.user,
+                                                   data=dict(data.validated_data))
+        return Response(ExportTemplateSerializer(template).data)
+
+    @extend_schema(responses={204: None, **_errors(401, 403, 404)})
+    def delete(self, request, project_id: int, template_id: int):
+        services.export_template_delete(template=self._template(request, project_id, template_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -77,3 +77,30 @@ class Export(models.Model):
     def download_name(self) -> str:
         """The name to download it by: the opaque id and the archive's extension."""
         return f"{self.public_id}.zip"
+
+
+class ExportTemplate(models.Model):
+    """A project's named choice of export fields (with new names) and filters, reused by its id.
+
+    ``fields`` is null for the formats' own layout; ``rename`` maps a field to its column name;
+    ``filters`` is the canonical filter object (see ``exports.fields``).
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="export_templates")
+    name = models.CharField(max_length=200)
+    fields = models.JSONField(null=True, blank=True)
+    rename = models.JSONField(default=dict, blank=True)
+    filters = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="export_template_unique_name")]
+
+    def __str__(self) -> str:
+        return f"export template {self.name!r} of project {self.project_id}"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from exports.formats import FORMATS, PROJECT_TYPES, formats_for
 from exports.formats.errors import UNKNOWN_PROJECT_TYPE_MESSAGE
-from exports.models import Export
+from exports.models import Export, ExportTemplate
 from labeling.models import Item
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Category, LabelSchema, Project
@@ -46,6 +46,12 @@ def export_get_for_user(*, user: User, public_id: str) -> Export:
     if export is None:
         raise NotFound(EXPORT_NOT_FOUND)
     return export
+
+
+def exports_for(*, project: Project) -> QuerySet[Export]:
+    """A project's exports, newest first (a page costs one query)."""
+    return (Export.objects.filter(project=project).select_related("schema", "created_by")
+            .order_by("-created_at", "-id"))
 
 
 EXPORT_FILE_GONE = "The export's file is no longer in storage; create the export again."
@@ -103,11 +109,17 @@ def export_formats(*, project: Project | None = None, project_type: str | None =
             "name": fmt.name, "title": fmt.title, "description": fmt.description, "extension": fmt.extension,
             "project_types": [t for t in PROJECT_TYPES if t in fmt.project_types],
             "multi_label_images": fmt.multi_label_images,
+            "fields": fmt.fields,
         }
         if project_type:
             entry["suitable"], entry["reason"] = suits[fmt.name]
         listed.append(entry)
     return listed
+
+
+def schema_classes_by_id(*, schema_id: int) -> list[str]:
+    """A schema version's label values in display order (the order of a prediction's probabilities)."""
+    return list(Category.objects.filter(schema_id=schema_id).order_by("order", "id").values_list("path", flat=True))
 
 
 def schema_classes(*, schema: LabelSchema) -> tuple[list[str], dict[str, str | None]]:
@@ -133,13 +145,16 @@ def _has_any_label(labels: list[str]) -> RawSQL:
 
 def export_selection(*, project_id: int, job_id: int | None, options: dict[str, Any]) -> QuerySet[Item]:
     """The items an export holds, by its normalised options, annotated with the prediction it shows
-    (``shown_labels``, ``shown_confidence``, ``shown_model``): the job's for a job export, else the latest.
+    (``shown_labels``, ``shown_confidence``, ``shown_model``, ``shown_probabilities``, ``shown_schema``):
+    the job's for a job export, else the latest.
 
     Items with final labels from review or import; auto-accepted ones too when asked; of a job export,
     only those the job predicted. ``min_confidence`` applies to labels the model decided
     (auto-accepted): a person's label always passes. ``labels`` keeps items with one of them.
     """
-    states = [Item.State.REVIEWED] + ([Item.State.AUTO_ACCEPTED] if options["include_auto_accepted"] else [])
+    filters = options.get("filters") or {}
+    states = filters.get("state") or (
+        [Item.State.REVIEWED] + ([Item.State.AUTO_ACCEPTED] if options["include_auto_accepted"] else []))
     chosen = Q(final_labels__isnull=False, state__in=states)
     if options.get("model_predictions"):  # items no one decided yet, labelled by the model
         chosen |= Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))
@@ -149,11 +164,13 @@ def export_selection(*, project_id: int, job_id: int | None, options: dict[str, 
             job_prediction=FilteredRelation("predictions", condition=Q(predictions__job_id=job_id)),
         ).filter(job_prediction__isnull=False).annotate(
             shown_labels=F("job_prediction__labels"), shown_confidence=F("job_prediction__confidence"),
-            shown_model=F("job_prediction__model_name"),
+            shown_model=F("job_prediction__model_name"), shown_probabilities=F("job_prediction__probabilities"),
+            shown_schema=F("job_prediction__schema_id"),
         )
     else:
         items = items.annotate(shown_labels=F("predicted_labels"), shown_confidence=F("confidence"),
-                               shown_model=F("prediction__model_name"))
+                               shown_model=F("prediction__model_name"), shown_probabilities=F("prediction__probabilities"),
+                               shown_schema=F("prediction__schema_id"))
     if options.get("model_predictions"):
         items = items.filter(~Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))
                              | Q(shown_labels__isnull=False))
@@ -161,6 +178,27 @@ def export_selection(*, project_id: int, job_id: int | None, options: dict[str, 
         items = items.filter(Q(final_source__in=Item.HUMAN_SOURCES) | Q(shown_confidence__gte=options["min_confidence"]))
     if options["labels"]:
         items = items.filter(_has_any_label(options["labels"]))
+    return _filtered(items, filters)
+
+
+def _filtered(items: QuerySet[Item], filters: dict[str, Any]) -> QuerySet[Item]:
+    """The ``source``, ``confidence`` and date filters (``exports.fields``); a confidence range leaves
+    out items without a prediction."""
+    if filters.get("source"):
+        items = items.filter(final_source__in=filters["source"])
+    confidence = filters.get("confidence")
+    if confidence:
+        items = items.filter(shown_confidence__isnull=False)
+        if confidence["min"] is not None:
+            items = items.filter(shown_confidence__gte=confidence["min"])
+        if confidence["max"] is not None:
+            items = items.filter(shown_confidence__lte=confidence["max"])
+    for name, column in (("created", "created_at"), ("decided", "decided_at")):
+        window = filters.get(name)
+        if window and window["since"]:
+            items = items.filter(**{f"{column}__gte": window["since"]})
+        if window and window["until"]:
+            items = items.filter(**{f"{column}__lt": window["until"]})
     return items
 
 
@@ -219,15 +257,18 @@ def selection_fingerprint(*, items: QuerySet[Item]) -> dict[str, Any]:
     return found
 
 
-def export_rows(*, items: QuerySet[Item], chunk_size: int):
+def export_rows(*, items: QuerySet[Item], chunk_size: int, with_probabilities: bool = False):
     """The selected items as dicts in id order, ``chunk_size`` rows per query (each joins the reviewer's
-    email and the prediction's fields), so memory stays flat in the item count.
+    email and the prediction's fields), so memory stays flat in the item count. ``with_probabilities``
+    adds the shown prediction's probabilities and schema (only when asked: they hold one number per class).
 
     Each page is read whole by a query of its own (``id > last``), never through a cursor left open
     while the export writes its progress: on SQLite a write on a connection whose read snapshot another
     process has moved past fails at once with "database is locked", whatever the busy timeout."""
-    rows = items.order_by("id").values(*ITEM_COLUMNS, "shown_labels", "shown_confidence", "shown_model",
-                                       reviewer=F("decided_by__email"))
+    extra = ("shown_probabilities", "shown_schema") if with_probabilities else ()
+    rows = (items.order_by("id")
+            .values(*ITEM_COLUMNS, "shown_labels", "shown_confidence", "shown_model", "created_at", "decided_at", *extra,
+                    reviewer=F("decided_by__email"), schema_version=F("final_schema__version")))
     last = None
     while True:
         page = list((rows if last is None else rows.filter(id__gt=last))[:chunk_size])
@@ -235,3 +276,24 @@ def export_rows(*, items: QuerySet[Item], chunk_size: int):
         if len(page) < chunk_size:
             return
         last = page[-1]["id"]
+
+
+def export_templates_for(*, project: Project) -> QuerySet[ExportTemplate]:
+    """The project's export templates, by name."""
+    return ExportTemplate.objects.filter(project=project).select_related("created_by").order_by("name", "id")
+
+
+EXPORT_TEMPLATE_NOT_FOUND = "Export template not found."
+
+
+def export_template_get(*, project: Project, template_id: int) -> ExportTemplate:
+    """One of the project's export templates; another project's (or organization's) is a 404."""
+    template = export_templates_for(project=project).filter(pk=template_id).first()
+    if template is None:
+        raise NotFound(EXPORT_TEMPLATE_NOT_FOUND)
+    return template
+
+
+def export_template_choice(*, template: ExportTemplate) -> dict[str, Any]:
+    """What a template gives an export request: fields, new names and filters."""
+    return {"fields": template.fields, "rename": template.rename or None, "filters": template.filters or None}

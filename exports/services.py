@@ -14,7 +14,7 @@ import logging
 import math
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import audit_record
 from exports import selectors
+from exports.fields import FIELD_COLUMNS, LABELS_TWICE, export_fields_normalise, export_filters_normalise
 from exports.formats import (
     SPLITS,
     ExportError,
@@ -37,7 +38,7 @@ from exports.formats import (
     suitability,
     write_export,
 )
-from exports.models import Export
+from exports.models import Export, ExportTemplate
 from labeling.models import Item, Job
 from modelship.exceptions import DomainError
 from modelship.leases import task_stranded
@@ -55,6 +56,7 @@ JOB_OF_ANOTHER_PROJECT = "This job belongs to another project."
 EXPORT_STOPPED = "The export stopped unexpectedly ({error}); the details are in the worker's log."
 EXPORT_WORKER_LOST = "The worker writing this export stopped; an identical request started a new export."
 EXPORT_TASK = "exports.tasks.export_run"
+EXPORT_TEMPLATE_NAME_TAKEN = "This project already has an export template named '{name}'."
 
 DEFAULT_SPLIT = {"train": 1.0, "val": 0.0, "test": 0.0}
 EXPIRE_ON_CREATE = 20  # expired exports swept per create request, so no request pays for a backlog
@@ -67,16 +69,24 @@ class ExportSuperseded(Exception):
 # --- asking for an export -----------------------------------------------------------------------
 
 def export_options_normalise(*, options: dict[str, Any], class_names: list[str], schema_version: int,
-                             for_job: bool) -> dict[str, Any]:
-    """The filters in one canonical form (the same request always hashes the same), checked against
-    the schema: unknown labels and split ratios that are not a distribution are refused.
+                             for_job: bool, project_type: str) -> dict[str, Any]:
+    """The options in one canonical form (the same request always hashes the same), checked against
+    the project: unknown fields, unknown labels and split ratios that are not a distribution are refused.
 
     Defaults: items with final labels from review or import, plus auto-accepted ones for a job export
-    (its results) or when ``include_auto_accepted``; no confidence floor; every label; everything in
-    ``train`` (seed 0); the model's predictions included.
+    (its results) or when ``include_auto_accepted`` (a ``state`` filter decides instead when given);
+    no confidence floor; every label; everything in ``train`` (seed 0); the model's predictions
+    included; each format's own fields.
     """
     include_auto = options.get("include_auto_accepted")
+    fields, rename = export_fields_normalise(fields=options.get("fields"), rename=options.get("rename"),
+                                             project_type=project_type)
+    filters = export_filters_normalise(filters=options.get("filters"))
     labels = options.get("labels") or None
+    if "labels" in filters:
+        if labels is not None:
+            raise DomainError(LABELS_TWICE, field="filters")
+        labels = filters.pop("labels")
     if labels is not None:
         known = set(class_names)
         for label in labels:
@@ -106,7 +116,24 @@ def export_options_normalise(*, options: dict[str, Any], class_names: list[str],
         "seed": int(options.get("seed") or 0),
         "include_predictions": bool(options.get("include_predictions", True)),
         "model_predictions": bool(options.get("model_predictions", False)),
+        "fields": fields,
+        "rename": rename,
+        "filters": filters,
+        "template": options.get("template"),
     }
+
+
+def _options_with_template(*, project: Project, options: dict[str, Any]) -> dict[str, Any]:
+    """The request's options, with its template's fields, names and filters where it gives none itself."""
+    template_id = options.get("template")
+    if template_id is None:
+        return options
+    template = selectors.export_template_get(project=project, template_id=template_id)
+    merged = dict(options)
+    for key in ("fields", "rename", "filters"):
+        if merged.get(key) is None:
+            merged[key] = selectors.export_template_choice(template=template)[key]
+    return merged
 
 
 def _request_hash(*, project: Project, job: Job | None, schema: LabelSchema, format_name: str,
@@ -142,8 +169,9 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
         raise DomainError(NO_SCHEMA)
     _check_format(format_name=format_name, project=project, schema=schema)
     class_names, _ = selectors.schema_classes(schema=schema)
-    options = export_options_normalise(options=options, class_names=class_names, schema_version=schema.version,
-                                       for_job=job is not None)
+    options = export_options_normalise(options=_options_with_template(project=project, options=options),
+                                       class_names=class_names, schema_version=schema.version,
+                                       for_job=job is not None, project_type=project.project_type)
     from exports.tasks import export_run as export_run_task
 
     with transaction.atomic():
@@ -179,6 +207,75 @@ def _stranded_fail(export: Export) -> None:
         expires_at=timezone.now() + timedelta(hours=settings.EXPORT_TTL_HOURS))
 
 
+# --- export templates ---------------------------------------------------------------------------
+
+def _template_choice(*, project: Project, fields: list[str] | None, rename: dict[str, str] | None,
+                     filters: dict[str, Any] | None) -> dict[str, Any]:
+    """A template's choice checked as an export request would be (fields for the project's kind,
+    labels of its current schema), in canonical form."""
+    schema = schema_current(project=project)
+    if schema is None:
+        raise DomainError(NO_SCHEMA)
+    class_names, _ = selectors.schema_classes(schema=schema)
+    fields, rename = export_fields_normalise(fields=fields, rename=rename, project_type=project.project_type)
+    filters = export_filters_normalise(filters=filters)
+    for label in filters.get("labels") or ():
+        if label not in set(class_names):
+            raise DomainError(UNKNOWN_FILTER_LABEL.format(label=label, version=schema.version), field="filters")
+    return {"fields": fields, "rename": rename, "filters": filters}
+
+
+def _template_name_free(*, project: Project, name: str, exclude: int | None = None) -> None:
+    taken = ExportTemplate.objects.filter(project=project, name=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise DomainError(EXPORT_TEMPLATE_NAME_TAKEN.format(name=name), field="name")
+
+
+@transaction.atomic
+def export_template_create(*, project: Project, created_by: User, name: str, fields: list[str] | None = None,
+                           rename: dict[str, str] | None = None,
+                           filters: dict[str, Any] | None = None) -> ExportTemplate:
+    """Save a named choice of fields, names and filters for the project's exports."""
+    name = name.strip()
+    choice = _template_choice(project=project, fields=fields, rename=rename, filters=filters)
+    Project.objects.select_for_update().filter(pk=project.pk).first()  # one name check at a time per project
+    _template_name_free(project=project, name=name)
+    template = ExportTemplate.objects.create(organization_id=project.organization_id, project=project, name=name,
+                                             created_by=created_by, **choice)
+    audit_record(actor=created_by, organization=project.organization, action="export_template.created",
+                 target=template, metadata={"project": project.pk, "name": name, **choice})
+    return template
+
+
+@transaction.atomic
+def export_template_update(*, template: ExportTemplate, actor: User, data: dict[str, Any]) -> ExportTemplate:
+    """Change a template's name or choice; keys absent from ``data`` keep their value."""
+    project = template.project
+    current = {"fields": template.fields, "rename": template.rename, "filters": template.filters}
+    choice = _template_choice(project=project, **{key: data[key] if key in data else value
+                                                  for key, value in current.items()})
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    if "name" in data:
+        _template_name_free(project=project, name=data["name"].strip(), exclude=template.pk)
+        template.name = data["name"].strip()
+    for key, value in choice.items():
+        setattr(template, key, value)
+    template.save()
+    audit_record(actor=actor, organization=project.organization, action="export_template.updated", target=template,
+                 metadata={"project": project.pk, "name": template.name, **choice})
+    return template
+
+
+@transaction.atomic
+def export_template_delete(*, template: ExportTemplate, actor: User) -> None:
+    project = template.project
+    audit_record(actor=actor, organization=project.organization, action="export_template.deleted", target=template,
+                 metadata={"project": project.pk, "name": template.name})
+    template.delete()
+
+
 # --- running it ---------------------------------------------------------------------------------
 
 def item_split(*, item_id: int, seed: int, ratios: dict[str, float]) -> str:
@@ -200,10 +297,14 @@ class RecordStream:
     """Item rows as ``ExportRecord``s, counting rows read and items left out for a label that is not
     in the exported classes (a label of an older schema version)."""
 
-    def __init__(self, rows: Iterable[dict[str, Any]], *, spec: ExportSpec, options: dict[str, Any]):
+    def __init__(self, rows: Iterable[dict[str, Any]], *, spec: ExportSpec, options: dict[str, Any],
+                 schema_classes: Callable[[int], list[str]] | None = None):
         self.rows = rows
         self.spec = spec
         self.options = options
+        self.with_extra = bool(options.get("fields"))
+        self.schema_classes = schema_classes
+        self._classes_of: dict[int, list[str]] = {}
         self.classes = frozenset(spec.class_names)
         self.subset = options["labels"] is not None
         self.read = 0
@@ -217,6 +318,26 @@ class RecordStream:
         if self.subset:
             return [label for label in labels if label in self.classes]
         return None if any(label not in self.classes for label in labels) else labels
+
+    def _probabilities(self, row: dict[str, Any]) -> dict[str, float] | None:
+        """The shown prediction's probabilities by label (the prediction's schema may be an older version)."""
+        values, schema_id = row.get("shown_probabilities"), row.get("shown_schema")
+        if not self.options["include_predictions"] or not values or schema_id is None or self.schema_classes is None:
+            return None
+        if schema_id not in self._classes_of:
+            self._classes_of[schema_id] = self.schema_classes(schema_id)
+        return {label: float(p) for label, p in zip(self._classes_of[schema_id], values, strict=False)}
+
+    def _extra(self, row: dict[str, Any]) -> dict[str, Any]:
+        if not self.with_extra:
+            return {}
+        return {
+            "source": row["final_source"],
+            "schema_version": row["schema_version"],
+            "created_at": row["created_at"].isoformat() if row["created_at"] else None,
+            "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None,
+            "probabilities": self._probabilities(row),
+        }
 
     def __iter__(self) -> Iterator[ExportRecord]:
         with_predictions = self.options["include_predictions"]
@@ -250,6 +371,7 @@ class RecordStream:
                 model_name=(row["shown_model"] or "") if with_predictions else "",
                 reviewer=row["reviewer"] if row["final_source"] == Item.FinalSource.REVIEW else None,
                 state=row["state"],
+                extra=self._extra(row),
             )
 
 
@@ -276,6 +398,8 @@ def _spec(export: Export, *, class_names: list[str], parents: dict[str, str | No
         project_name=export.project.name, project_type=export.project.project_type, class_names=class_names,
         multi_label=export.schema.multi_label, category_parents={name: parents.get(name) for name in class_names},
         export_id=export.public_id, created_at=export.created_at,
+        columns=tuple((FIELD_COLUMNS[name], export.options.get("rename", {}).get(name, ""))
+                      for name in export.options.get("fields") or ()),
         splits=tuple(name for name in SPLITS if export.options["split"].get(name, 0) > 0),
     )
 
@@ -308,8 +432,11 @@ def _write(export: Export, attempt: int) -> Export | None:
     items = selectors.export_selection(project_id=export.project_id, job_id=export.job_id, options=export.options)
     total = items.count()
     Export.objects.filter(pk=export.pk, attempts=attempt).update(total=total)
-    rows = selectors.export_rows(items=items, chunk_size=settings.EXPORT_CHUNK_SIZE)
-    stream = RecordStream(rows, spec=spec, options=export.options)
+    fields = export.options.get("fields") or ()
+    rows = selectors.export_rows(items=items, chunk_size=settings.EXPORT_CHUNK_SIZE,
+                                 with_probabilities="probabilities" in fields)
+    stream = RecordStream(rows, spec=spec, options=export.options,
+                          schema_classes=lambda schema_id: selectors.schema_classes_by_id(schema_id=schema_id))
     reported = [0]
 
     def progress(_done: int) -> None:

@@ -14,5 +14,17 @@ urlpatterns = [
     # Any name reaches the view, slashes included, so a path-like one gets its 400 rather than a 404.
     re_path(r"^export/download/(?P<filename>.+)$", api.ExportDownloadView.as_view(), name="export-download"),
     path("projects/<int:project_id>/export", api.ProjectExportCreateView.as_view(), name="project-export"),
+    path("projects/<int:project_id>/exports", api.ProjectExportListView.as_view(), name="project-exports-api"),
+    path("projects/<int:project_id>/export-templates", api.ExportTemplateListView.as_view(),
+         name="export-templates"),
+    path("projects/<int:project_id>/export-templates/<int:template_id>", api.ExportTemplateDetailView.as_view(),
+         name="export-template"),
     path("exports/<str:export_id>", api.ExportDetailView.as_view(), name="export-detail"),
+]
+
+# Server-rendered pages, at the site root.
+from exports import views  # noqa: E402
+
+page_urlpatterns = [
+    path("projects/<int:project_id>/exports", views.exports_page, name="project-exports"),
 ]

@@ -162,8 +162,14 @@ class Item(models.Model):
             models.Index(fields=["project", "state"]),
             models.Index(fields=["project", "in_audit_slice"]),
             models.Index(fields=["uploaded_by", "project", "-id"]),
-            models.Index(fields=["project", "decided_at"]),
+            # Items decided per day (analytics: today's throughput), index-only with the state and source.
+            models.Index(fields=["project", "decided_at"], include=["state", "final_source"],
+                         name="item_decided_cover"),
             models.Index(fields=["project", "state", "confidence", "id"], name="item_queue_order"),
+            # The data browser's filters and sorts (labeling.items.selectors.items_browse); its label
+            # filter uses GIN indexes on final_labels and predicted_labels, PostgreSQL only (migration 0006).
+            models.Index(fields=["project", "confidence", "id"], name="item_browse_confidence"),
+            models.Index(fields=["project", "final_source", "id"], name="item_browse_source"),
         ]
 
     def __str__(self) -> str:

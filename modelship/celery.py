@@ -86,6 +86,27 @@ class Heartbeat(bootsteps.StartStopStep):
 app.steps["worker"].add(Heartbeat)
 
 
+THREADS_VARIABLE = "MODELSHIP_CPU_THREADS"
+
+
+@signals.worker_init.connect
+def threads_share_out(sender, **kwargs):
+    """Before the pool starts: each pool process will use the cores divided by the worker's concurrency
+    (``MODELSHIP_CPU_THREADS`` overrides), so N processes never oversubscribe the machine."""
+    from labeling.engine.runtime import threads_per_process
+
+    concurrency = sender.concurrency if isinstance(sender.concurrency, int) else None
+    os.environ.setdefault(THREADS_VARIABLE, str(threads_per_process(concurrency or 1)))
+
+
+@signals.worker_process_init.connect
+def threads_configure(**kwargs):
+    """In each pool process, before any model loads."""
+    from labeling.engine.runtime import configure_threads
+
+    configure_threads(int(os.environ.get(THREADS_VARIABLE) or 1))
+
+
 # Task leases (modelship/leases.py): what each worker holds, so that a killed worker's work is sent again.
 @signals.task_received.connect
 def _lease_take(sender=None, request=None, **kwargs):

@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,22 @@ def _banner(port: int, data_dir: Path) -> str:
 """
 
 
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def _health(port: int) -> str | None:
+    """None when /api/health answers 200 (web, database, broker and a live worker), else what is down."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as resp:
+            resp.read()
+        return None
+    except urllib.error.HTTPError as exc:
+        return exc.read().decode("utf-8", "replace")[:300]
+    except OSError:
+        return "the web server is not listening yet"
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     data_dir = Path(os.environ.get("MODELSHIP_DATA_DIR", ROOT / "data")).resolve()
@@ -48,8 +66,11 @@ def main() -> int:
         if os.environ.get("MODELSHIP_EMBEDDED_KEEP_ENV") != "1":
             env.pop(var, None)
     manage = [sys.executable, str(ROOT / "manage.py")]
+    _step(f"Migrating the database in {data_dir}")
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
+    _step("Collecting static files")
     subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
+    _step("Starting a worker and the web server")
 
     worker = subprocess.Popen(
         [sys.executable, str(ROOT / "celery_worker.py"),
@@ -68,6 +89,7 @@ def main() -> int:
         env=env, cwd=ROOT,
     )
     print(_banner(port, data_dir), flush=True)
+    started, next_note, healthy = time.monotonic(), time.monotonic() + 10, False
 
     stopping = False
 
@@ -84,6 +106,14 @@ def main() -> int:
                 print(f"The {name} exited with code {proc.returncode}; stopping.", file=sys.stderr)
                 code = proc.returncode or 1
                 stopping = True
+        if not healthy and not stopping:  # say when it is ready, and until then what it waits for
+            down = _health(port)
+            healthy = down is None
+            if healthy:
+                _step(f"Ready after {time.monotonic() - started:.0f} s: /api/health answers 200")
+            elif time.monotonic() >= next_note:
+                _step(f"Still starting ({time.monotonic() - started:.0f} s): {down}")
+                next_note += 10
         time.sleep(0.5)
     for proc in (web, beat, worker):
         if proc.poll() is None:

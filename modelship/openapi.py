@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiResponse
 ERRORS = {
     400: OpenApiResponse(description="Invalid input; the body names each bad field with its message."),
     401: OpenApiResponse(description="Not authenticated."),
+    402: OpenApiResponse(description="Not enough credits: the body gives the cost, the balance and the credits missing."),
     403: OpenApiResponse(description="Your role does not allow this action."),
     404: OpenApiResponse(description="Not found, or in an organization you are not a member of."),
     409: OpenApiResponse(description="The object is not in a state that allows this; the body says why."),

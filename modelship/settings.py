@@ -185,7 +185,7 @@ UPLOAD_ZIP_RATIO_MIN_BYTES = env.int("UPLOAD_ZIP_RATIO_MIN_BYTES", default=_MiB)
 UPLOAD_REPORT_MAX_ROWS = env.int("UPLOAD_REPORT_MAX_ROWS", default=1000)  # per list in an import report
 IMPORT_ASYNC_ITEMS = env.int("IMPORT_ASYNC_ITEMS", default=500)  # above this many items an import runs on a worker
 IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=50 * _MiB)  # ... or above this many bytes
-IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=1000)  # rows per insert
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)  # rows per insert
 
 # --- Exports (exports.services) -------------------------------------------------------------------
 EXPORT_TTL_HOURS = env.float("EXPORT_TTL_HOURS", default=72.0)  # a finished export's file is kept this long
@@ -208,6 +208,7 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default=(
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ModelShip <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a reset link stays valid
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=7 * 24)  # hours an invitation link stays valid
 
 # --- REST API -------------------------------------------------------------------------------
 JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)  # one JSON request body
@@ -276,8 +277,36 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "projects.models.Project.Status",
         "ImportJobStatusEnum": "labeling.models.ImportJob.Status",
         "ItemKindEnum": "labeling.models.Item.Kind",
+        "ItemStateEnum": "labeling.models.Item.State",
     },
 }
+
+# --- Billing (billing app): credits, plans and Stripe. Off until STRIPE_SECRET_KEY is set ----------
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")  # dj-stripe reads the same name
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")  # whsec_…: verifies /api/billing/webhook
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # another Stripe API server (e.g. stripe-mock); default Stripe's
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+# Off: unlimited credits and no plan limits (a self-hosted ModelShip has nothing to sell).
+BILLING_ENABLED = env.bool("BILLING_ENABLED", default=bool(STRIPE_SECRET_KEY))
+# Stripe price ids of the plans' subscriptions, and of credit packs ("credits=price_id,...").
+STRIPE_PLAN_PRICES = {
+    "pro": env("STRIPE_PRICE_PRO", default=""),
+    "team": env("STRIPE_PRICE_TEAM", default=""),
+    "enterprise": env("STRIPE_PRICE_ENTERPRISE", default=""),
+}
+STRIPE_CREDIT_PACKS = {int(k): v for k, v in env.dict("STRIPE_CREDIT_PACKS", default={}).items()}
+BILLING_SITE_URL = env("BILLING_SITE_URL", default="")  # where Checkout returns (default: the request's host)
+# Credits per item auto-labelled: by modality, and per model where a model costs more.
+BILLING_PRICE_TEXT = env.int("BILLING_PRICE_TEXT", default=1)
+BILLING_PRICE_IMAGE = env.int("BILLING_PRICE_IMAGE", default=5)
+BILLING_MODEL_PRICES = {k: int(v) for k, v in env.dict(
+    "BILLING_MODEL_PRICES", default={"resnet-50": "8", "vit-base": "10"}).items()}
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+if BILLING_ENABLED:
+    # dj-stripe mirrors Stripe's objects (the organizations' customers). Only with billing on: its
+    # migrations take minutes on SQLite, which the embedded default should not pay for.
+    INSTALLED_APPS.append("djstripe")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -300,11 +329,17 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Redis hands a killed worker's unacknowledged messages back after this long: never while a task may
     # still be running (the hard time limit), and the sweeper (modelship/leases.py) is faster anyway.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# Periodic tasks, run by `celery -A modelship beat` (the compose `beat` service; `make run` starts one):
+# the sweeper that sends again a stopped worker's tasks, export expiry, and analytics' statistics row per
+# project (with the compaction of the trigger-kept item counts).
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 MODELSHIP_SWEEP_SECONDS = env.float("MODELSHIP_SWEEP_SECONDS", default=30.0)
-CELERY_BEAT_SCHEDULE = {  # run by `celery -A modelship beat` (the compose `beat` service; `make run` starts one)
+ANALYTICS_STATS_MINUTES = env.int("ANALYTICS_STATS_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "modelship.tasks.sweep", "schedule": MODELSHIP_SWEEP_SECONDS},
     "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
+    "analytics-daily-stats": {"task": "analytics.tasks.daily_stats_record",
+                              "schedule": ANALYTICS_STATS_MINUTES * 60.0},
 }
 # Auto-labeling: chunk size on the inference queue, and request limits of the classify endpoints.
 INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=256)  # bigger chunks pad less per batch

@@ -8,6 +8,10 @@ os.environ.setdefault("MODELSHIP_HEARTBEAT_SECONDS", "1")
 
 from modelship.settings import *  # noqa: E402,F403
 
+# Billing tests turn billing on at run time: dj-stripe's tables must exist (created from its models).
+if "djstripe" not in INSTALLED_APPS:  # noqa: F405
+    INSTALLED_APPS.append("djstripe")  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

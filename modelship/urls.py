@@ -3,7 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import page_urlpatterns as account_page_urlpatterns
+from analytics.urls import page_urlpatterns as analytics_pages
+from billing.urls import page_urlpatterns as billing_pages
+from exports.urls import page_urlpatterns as export_page_urlpatterns
+from labeling.urls import page_urlpatterns as labeling_page_urlpatterns
 from modelship.api import HealthView
+from projects.urls import page_urlpatterns as project_page_urlpatterns
 from review.urls import page_urlpatterns
 
 api_patterns = [
@@ -13,6 +18,8 @@ api_patterns = [
     path("", include("labeling.urls")),
     path("", include("review.urls")),
     path("", include("exports.urls")),
+    path("", include("analytics.urls")),
+    path("", include("billing.urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +28,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),  # no inline script (CSP)
     path("api/", include(api_patterns)),
     *account_page_urlpatterns,
+    *project_page_urlpatterns,
+    *labeling_page_urlpatterns,
+    *export_page_urlpatterns,
     *page_urlpatterns,
+    *analytics_pages,
+    *billing_pages,
 ]

@@ -1,4 +1,6 @@
-"""The projects API: projects, templates, label schema versions, assignments, analytics."""
+"""The projects API: projects, templates, label schema versions, assignments.
+
+``GET /api/projects/{id}/analytics`` is a report, served by ``analytics``."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -13,7 +15,6 @@ from modelship.openapi import error_responses as _errors
 from projects import selectors, services
 from projects.permissions import ANY_PROJECT_ROLE, MANAGERS, project_for_request
 from projects.serializers import (
-    AnalyticsSerializer,
     AssignmentSerializer,
     AssignSerializer,
     LabelSchemaSerializer,
@@ -185,11 +186,3 @@ class AssignmentDetailView(APIView):
         project = project_for_request(request, self, project_id)
         services.assignment_remove(project=project, actor=request.user, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ProjectAnalyticsView(APIView):
-    @extend_schema(responses={200: AnalyticsSerializer, **_errors(401, 404)},
-                   description="Item counts per state and per final label, and progress against the deadline.")
-    def get(self, request, project_id: int):
-        project = project_for_request(request, self, project_id)
-        return Response(AnalyticsSerializer(selectors.project_analytics(project=project)).data)

@@ -56,6 +56,10 @@ class Project(models.Model):
     lease_seconds = models.PositiveIntegerField(default=600)
     overlap_reviewers = models.PositiveSmallIntegerField(default=2)
     overlap_fraction = models.FloatField(default=0.0)
+    # Cost rates for the savings estimate: what a person costs per item, what the model costs per item.
+    seconds_per_item = models.FloatField(default=30.0)
+    hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, default=25)
+    compute_cost_per_item = models.DecimalField(max_digits=10, decimal_places=5, default=0.001)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -73,6 +77,10 @@ class Project(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(qa_sample_rate__gte=0, qa_sample_rate__lte=1), name="project_qa_rate_0_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seconds_per_item__gte=0, hourly_rate__gte=0, compute_cost_per_item__gte=0),
+                name="project_cost_rates_not_negative",
             ),
         ]
         indexes = [models.Index(fields=["organization", "status", "-created_at"])]

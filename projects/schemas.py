@@ -17,6 +17,8 @@ from projects.models import HIERARCHY_SEPARATOR, LabelSchema
 
 MAX_CATEGORIES = 5000
 RESERVED_SHORTCUTS = ("x", "s", "z")  # the review page's reject, skip and undo keys
+# Keys given, in this order, to categories that have none (33 of them: a bigger schema is searched).
+AUTO_SHORTCUT_KEYS = "1234567890abcdefghijklmnopqrtuvwy"
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -167,6 +169,10 @@ def categories_validate(
         if entry["color"] and not _COLOR.match(entry["color"]):
             fail(COLOR_INVALID.format(name=entry["name"], color=entry["color"]))
 
+    auto = shortcuts_fill([entry["shortcut"] for entry in entries])
+    for entry, shortcut in zip(entries, auto, strict=True):
+        entry["shortcut"] = shortcut
+
     count = len(entries)
     if multi_label:
         if count < 1:
@@ -195,6 +201,13 @@ def categories_validate(
         for i in order
     )
     return SchemaSpec(multi_label=multi_label, min_labels=min_labels, max_labels=max_labels, categories=specs)
+
+
+def shortcuts_fill(shortcuts: Sequence[str]) -> list[str]:
+    """Give each empty shortcut the next key nobody uses yet, in order, while keys last."""
+    taken = {key for key in shortcuts if key}
+    free = iter([key for key in AUTO_SHORTCUT_KEYS if key not in taken])
+    return [key or next(free, "") for key in shortcuts]
 
 
 @dataclass(frozen=True)

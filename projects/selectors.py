@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date, timedelta
-
-from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.models import Membership, Organization
 from modelship.exceptions import NotFound
@@ -107,64 +102,3 @@ def schema_categories(*, schema: LabelSchema) -> list[Category]:
 
 def assignments_for(*, project: Project) -> QuerySet[ProjectAssignment]:
     return ProjectAssignment.objects.filter(project=project).select_related("user").order_by("id")
-
-
-def _label_counts(project: Project) -> dict[str, int]:
-    """How many items carry each final label (one query, inside the database)."""
-    table = ITEMS.related_model._meta.db_table
-    if connection.vendor == "postgresql":
-        sql = (f"SELECT l.value, COUNT(*) FROM {table} i CROSS JOIN LATERAL "
-               f"jsonb_array_elements_text(i.final_labels) AS l(value) "
-               f"WHERE i.project_id = %s AND jsonb_typeof(i.final_labels) = 'array' GROUP BY l.value")
-    else:
-        sql = (f"SELECT j.value, COUNT(*) FROM {table} i, json_each(i.final_labels) j "
-               f"WHERE i.project_id = %s AND json_type(i.final_labels) = 'array' GROUP BY j.value")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [project.pk])
-        return {str(label): count for label, count in cursor.fetchall()}
-
-
-def project_analytics(*, project: Project, today: date | None = None) -> dict:
-    """Item counts per state and per final label, and progress against the deadline."""
-    Item = ITEMS.related_model
-    today = today or timezone.localdate()
-    week_ago = timezone.now() - timedelta(days=7)
-    per_state = dict(
-        Item.objects.filter(project=project).order_by().values_list("state").annotate(n=Count("id"))
-    )
-    by_state = {state: per_state.get(state, 0) for state in Item.State.values}
-    total = sum(by_state.values())
-    done = by_state[Item.State.AUTO_ACCEPTED] + by_state[Item.State.REVIEWED]
-    decided_last_week = Item.objects.filter(
-        Q(project=project) & Q(decided_at__gte=week_ago)
-        & Q(state__in=[Item.State.AUTO_ACCEPTED, Item.State.REVIEWED])
-    ).count()
-
-    counts = _label_counts(project)
-    schema = schema_current(project=project)
-    by_label = {}
-    if schema is not None:
-        by_label = {path: counts.pop(path, 0) for path in schema.categories.order_by("order", "id")
-                    .values_list("path", flat=True)}
-    by_label.update(sorted(counts.items()))  # labels of older versions, no longer in the schema
-
-    remaining = total - done
-    days_left = (project.deadline - today).days if project.deadline else None
-    per_day = decided_last_week / 7
-    needed = math.ceil(remaining / max(days_left, 1)) if days_left is not None and remaining else 0
-    return {
-        "total_items": total,
-        "by_state": by_state,
-        "by_label": by_label,
-        "schema_version": schema.version if schema else None,
-        "progress": {
-            "done": done,
-            "remaining": remaining,
-            "percent_done": round(100 * done / total, 1) if total else 0.0,
-            "deadline": project.deadline,
-            "days_left": days_left,
-            "needed_per_day": needed,
-            "decided_per_day_last_7_days": round(per_day, 1),
-            "on_track": None if days_left is None else (remaining == 0 or (days_left > 0 and per_day >= needed)),
-        },
-    }

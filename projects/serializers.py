@@ -63,6 +63,12 @@ class ProjectSettingsSerializer(serializers.Serializer):
     review_policy = serializers.ChoiceField(required=False, choices=Project.ReviewPolicy.choices)
     qa_sample_rate = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
     audit_slice_size = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
+    seconds_per_item = serializers.FloatField(required=False, min_value=0.0, max_value=86_400.0,
+                                              help_text="Seconds a person needs to label one item (cost savings).")
+    hourly_rate = serializers.DecimalField(required=False, max_digits=10, decimal_places=2, min_value=0,
+                                           help_text="What an hour of a person's labelling costs.")
+    compute_cost_per_item = serializers.DecimalField(required=False, max_digits=10, decimal_places=5, min_value=0,
+                                                     help_text="What the model costs per item (compute or credits).")
 
 
 class ProjectCreateSerializer(ProjectSettingsSerializer):
@@ -94,6 +100,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         model = Project
         fields = ["id", "organization", "name", "description", "project_type", "status", "deadline", "template",
                   "default_model", "auto_accept_threshold", "review_policy", "qa_sample_rate", "audit_slice_size",
+                  "seconds_per_item", "hourly_rate", "compute_cost_per_item",
                   "schema_version", "item_count", "my_role", "created_by", "created_at", "updated_at"]
 
 
@@ -154,22 +161,3 @@ class TemplateSerializer(serializers.Serializer):
     @extend_schema_field(TemplateCategorySerializer(many=True))
     def get_categories(self, template):
         return TemplateCategorySerializer(template.categories[:TEMPLATE_PREVIEW_CATEGORIES], many=True).data
-
-
-class ProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField()
-    remaining = serializers.IntegerField()
-    percent_done = serializers.FloatField()
-    deadline = serializers.DateField(allow_null=True)
-    days_left = serializers.IntegerField(allow_null=True)
-    needed_per_day = serializers.IntegerField()
-    decided_per_day_last_7_days = serializers.FloatField()
-    on_track = serializers.BooleanField(allow_null=True)
-
-
-class AnalyticsSerializer(serializers.Serializer):
-    total_items = serializers.IntegerField()
-    by_state = serializers.DictField(child=serializers.IntegerField())
-    by_label = serializers.DictField(child=serializers.IntegerField())
-    schema_version = serializers.IntegerField(allow_null=True)
-    progress = ProgressSerializer()

@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils.module_loading import import_string
 
 from accounts.models import Membership, Organization, User
+from accounts.plans import limit_check
 from accounts.services import audit_record
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Category, LabelSchema, Project, ProjectAssignment
@@ -33,8 +34,10 @@ ASSIGNMENT_NOT_FOUND = "This user has no assignment in this project."
 
 UPDATABLE_FIELDS = (
     "name", "description", "status", "deadline", "default_model", "auto_accept_threshold",
-    "review_policy", "qa_sample_rate", "audit_slice_size",
+    "review_policy", "qa_sample_rate", "audit_slice_size", "seconds_per_item", "hourly_rate",
+    "compute_cost_per_item",
 )
+COST_RATE_FIELDS = ("seconds_per_item", "hourly_rate", "compute_cost_per_item")
 
 
 def _check_name_free(*, organization_id: int, name: str, exclude_id: int | None = None) -> None:
@@ -76,12 +79,17 @@ def project_create(
     qa_sample_rate: float = 0.0,
     audit_slice_size: int = 150,
     schema: dict[str, Any] | None = None,
+    **cost_rates: Any,
 ) -> Project:
     """Create a project, from a template or not, with its first schema version when one is known.
 
     ``schema`` (``multi_label``, ``min_labels``, ``max_labels``, ``categories``) replaces the
-    template's; custom templates start without a schema unless one is given.
+    template's; custom templates start without a schema unless one is given. ``cost_rates``
+    (``seconds_per_item``, ``hourly_rate``, ``compute_cost_per_item``) override the model's defaults.
     """
+    unknown = set(cost_rates) - set(COST_RATE_FIELDS)
+    if unknown:
+        raise ValueError(f"not a project setting: {sorted(unknown)}")
     name = name.strip()
     given_model = default_model.strip()
     if template:
@@ -101,6 +109,7 @@ def project_create(
         raise DomainError(PROJECT_TYPE_REQUIRED, field="project_type")
     _default_model_check(name=given_model, project_type=project_type)
     _check_name_free(organization_id=organization.pk, name=name)
+    limit_check(organization=organization, what="projects", existing=Project.objects.filter(organization=organization))
     try:
         with transaction.atomic():
             project = Project.objects.create(
@@ -108,6 +117,7 @@ def project_create(
                 template=template, deadline=deadline, default_model=default_model or default_model_for(project_type),
                 auto_accept_threshold=auto_accept_threshold, review_policy=review_policy,
                 qa_sample_rate=qa_sample_rate, audit_slice_size=audit_slice_size, created_by=created_by,
+                **cost_rates,
             )
     except IntegrityError as exc:  # a concurrent create took the name
         raise DomainError(PROJECT_NAME_TAKEN.format(name=name), field="name") from exc

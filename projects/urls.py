@@ -15,5 +15,12 @@ urlpatterns = [
     path("projects/<int:project_id>/assignments", api.AssignmentListView.as_view(), name="project-assignments"),
     path("projects/<int:project_id>/assignments/<int:user_id>", api.AssignmentDetailView.as_view(),
          name="project-assignment"),
-    path("projects/<int:project_id>/analytics", api.ProjectAnalyticsView.as_view(), name="project-analytics"),
+]
+
+# Server-rendered pages, at the site root.
+from projects import views  # noqa: E402
+
+page_urlpatterns = [
+    path("projects/new", views.project_new_page, name="project-new"),
+    path("projects/<int:project_id>/labels", views.labels_page, name="project-labels"),
 ]

@@ -1,10 +1,11 @@
-"""The review API: the leased queue, decisions (one, a batch, undo), stats, adjudication, gold, settings.
+"""The review API: the leased queue, decisions (one, a batch, undo), adjudication, gold, settings.
+
+``GET /api/review/stats`` is a report, served by ``analytics``.
 
 Only reviewers and managers of a project may review it; managers also adjudicate, set gold
 answers and change the review settings. A project of another organization is a 404.
 """
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -116,18 +117,6 @@ class ReleaseView(APIView):
         project = selectors.review_project_for_request(request, self, data.validated_data["project"])
         released = services.leases_release(user=request.user, project=project, item_ids=data.validated_data["items"])
         return Response({"released": released})
-
-
-class StatsView(APIView):
-    project_roles = PROJECT_REVIEWERS
-
-    @extend_schema(parameters=[ProjectQuerySerializer], responses={200: OpenApiTypes.OBJECT, **_errors(400, 401, 403, 404)},
-                   description="Per project and per reviewer: reviewed count, approve/modify/reject rates, median "
-                               "seconds per item, agreement (Cohen's kappa per pair, Krippendorff's alpha), gold "
-                               "accuracy, and the model's accuracy against people (per class, confusion matrix).")
-    def get(self, request):
-        project = selectors.review_project_for_request(request, self, _query(ProjectQuerySerializer, request)["project"])
-        return Response(selectors.review_stats(project=project))
 
 
 class AdjudicationView(APIView):

@@ -59,11 +59,14 @@ class ReviewDecision(models.Model):
             # the foreign key's index).
             models.Index(fields=["reviewer", "item"], condition=models.Q(undone_at__isnull=True),
                          name="review_live_by_reviewer_item"),
-            # Undo (a reviewer's latest in a project) and the per-reviewer stats.
-            models.Index(fields=["project", "reviewer", "-created_at"], name="review_by_reviewer_latest"),
-            # Stats: agreement (items with 2+ decisions), gold and model accuracy per project.
+            # Undo (a reviewer's latest in a project), and the reviewer figures (analytics) as an index-only
+            # scan: every column they count is included.
+            models.Index(fields=["project", "reviewer", "-created_at"], name="review_by_reviewer_latest",
+                         include=["undone_at", "decision", "is_gold", "gold_correct", "is_adjudication",
+                                  "agrees_with_model", "seconds_spent"]),
+            # Agreement (items with 2+ live decisions, index-only), gold and model accuracy per project.
             models.Index(fields=["project", "item"], condition=models.Q(undone_at__isnull=True),
-                         name="review_live_by_project_item"),
+                         include=["is_gold", "is_adjudication"], name="review_live_by_project_item"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,10 @@
-"""Server-rendered pages: login, the project list, the review page and the manager page.
+"""Server-rendered pages: login, the project list, the review page, the project settings, and the
+manager page's forms.
 
 The same permissions as the API: a session login; a project of another organization is a 404 and
 a role that may not review (or manage) it a 403. The review page talks to the JSON API with the
-session and its CSRF token; the manager page's forms post back here and call the same services.
+session and its CSRF token. The manager page itself (its figures are reports) is served by
+``analytics.views``; its forms are applied here, by ``manage_form_apply``, with the same services.
 """
 
 from __future__ import annotations
@@ -11,22 +13,30 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from labeling.learning.calibration import calibration_report
+from accounts.models import Role
+from accounts.selectors import memberships_for
+from labeling.engine import list_models
 from modelship.exceptions import DomainError, NotFound
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS, PROJECT_ROLE_REQUIRED, require_project_role
+from projects.schemas import shortcuts_fill
 from projects.selectors import PROJECT_NOT_FOUND, schema_categories, schema_current
+from projects.serializers import ProjectUpdateSerializer
+from projects.services import project_update
+from projects.views import form_errors, project_for_page
 from review import selectors, services
 from review.serializers import ReviewSettingsSerializer
 from review.services import DecisionInput
 
 FORM_INVALID = "Please correct the settings: {errors}"
 SETTINGS_SAVED = "Review settings saved."
+PROJECT_SETTINGS_SAVED = "Settings saved."
 GOLD_SAVED = "Item {item} is now a gold check."
 GOLD_CLEARED = "Item {item} is no longer a gold check."
 ADJUDICATED = "Item {item} is settled."
@@ -58,7 +68,8 @@ def project_list_page(request: HttpRequest) -> HttpResponse:
     for project in projects:
         project.can_review = project.caller_role in PROJECT_REVIEWERS
         project.can_manage = project.caller_role in MANAGERS
-    return render(request, "projects.html", {"projects": projects})
+    can_create = any(m.role == Role.ADMIN for m in memberships_for(user=request.user))
+    return render(request, "projects.html", {"projects": projects, "can_create": can_create})
 
 
 def _categories(project: Project) -> tuple[object, list]:
@@ -71,6 +82,9 @@ def _categories(project: Project) -> tuple[object, list]:
 def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_page(request, project_id, PROJECT_REVIEWERS)
     schema, categories = _categories(project)
+    # Versions saved before keys were given automatically: fill the free keys in here too.
+    for category, shortcut in zip(categories, shortcuts_fill([c.shortcut for c in categories]), strict=True):
+        category.shortcut = shortcut
     config = {
         "project": project.pk,
         "multiLabel": bool(schema and schema.multi_label),
@@ -82,7 +96,9 @@ def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
     }
     return render(request, "review.html", {
         "project": project, "schema": schema, "categories": categories, "config": config,
-        "can_manage": project.caller_role in MANAGERS,
+        "can_manage": project.caller_role in MANAGERS, "tab": "review",
+        "all_keyed": all(c.shortcut for c in categories),
+        "keyed": [c for c in categories if c.shortcut],
     })
 
 
@@ -90,8 +106,17 @@ def _form_errors(errors: dict) -> str:
     return "; ".join(f"{name}: {' '.join(str(m) for m in messages_)}" for name, messages_ in errors.items())
 
 
-def _manage_post(request: HttpRequest, project: Project) -> None:
-    """Apply one of the manager page's forms; report the outcome as a message."""
+def manage_form_apply(request: HttpRequest, project: Project) -> None:
+    """Apply one of the manager page's forms (settings, gold, adjudication); report the outcome as a
+    message. A domain error becomes an error message. The page itself (its figures are reports) is
+    served by ``analytics.views.manage_page``."""
+    try:
+        _manage_form(request, project)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+
+
+def _manage_form(request: HttpRequest, project: Project) -> None:
     form = request.POST.get("form")
     if form == "settings":
         data = ReviewSettingsSerializer(data=request.POST)
@@ -118,34 +143,42 @@ def _manage_post(request: HttpRequest, project: Project) -> None:
         messages.success(request, ADJUDICATED.format(item=item_id))
 
 
+PROJECT_FIELDS = ("name", "description", "deadline", "default_model", "auto_accept_threshold", "review_policy",
+                  "qa_sample_rate", "audit_slice_size")
+NULLABLE_FIELDS = ("deadline", "auto_accept_threshold")
+
+
 @login_required
-def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project_for_page(request, project_id, MANAGERS)
+def project_settings_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's settings (managers): the model, the review policy and thresholds, the review queue and
+    overlap; each part saved by its own service, as ``PUT /api/projects/{id}`` and ``/api/review/settings`` do."""
+    project = project_for_page(request, project_id, MANAGERS)
     if request.method == "POST":
-        try:
-            _manage_post(request, project)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        return redirect("manage-page", project_id=project.pk)
-    schema, categories = _categories(project)
-    stats = selectors.review_stats(project=project)
-    adjudication = selectors.adjudication_list(project=project)
-    for item in adjudication:
-        answers: dict[str, dict] = {}
-        for decision in item.decisions_shown:
-            key = services.REJECTED if decision.decision == "reject" else "\n".join(decision.labels)
-            entry = answers.setdefault(key, {"value": key, "labels": decision.labels,
-                                             "rejected": key == services.REJECTED, "reviewers": []})
-            entry["reviewers"].append(decision.reviewer.email)
-        item.answers = list(answers.values())
-    model = stats["project"]["model"]
-    confusion_rows = []
-    if not model["multi_label"]:
-        confusion_rows = [{"label": label, "cells": row} for label, row in zip(model["classes"], model["matrix"],
-                                                                               strict=True)]
-    return render(request, "manage.html", {
-        "project": project, "schema": schema, "categories": categories, "stats": stats, "model": model,
-        "confusion_rows": confusion_rows, "adjudication": adjudication,
-        "gold": selectors.gold_list(project=project), "strategies": sorted(selectors.QUEUE_STRATEGIES),
-        "gold_rate": services.gold_rate(), "calibration": calibration_report(project=project),
+        values = {name: request.POST.get(name, "") for name in PROJECT_FIELDS if name in request.POST}
+        for name in NULLABLE_FIELDS:
+            if values.get(name) == "":
+                values[name] = None
+        project_data = ProjectUpdateSerializer(data=values)
+        review_data = ReviewSettingsSerializer(data={name: request.POST[name] for name in services.REVIEW_SETTINGS
+                                                     if request.POST.get(name, "") != ""})
+        if not project_data.is_valid():
+            messages.error(request, FORM_INVALID.format(errors=form_errors(project_data.errors)))
+        elif not review_data.is_valid():
+            messages.error(request, FORM_INVALID.format(errors=form_errors(review_data.errors)))
+        else:
+            try:
+                with transaction.atomic():
+                    project_update(project=project, actor=request.user, **project_data.validated_data)
+                    services.review_settings_update(project=project, actor=request.user, **review_data.validated_data)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, PROJECT_SETTINGS_SAVED)
+                return redirect("project-settings", project_id=project.pk)
+    models = [spec.name for spec in list_models() if spec.modality == project.item_kind]
+    if project.default_model and project.default_model not in models:
+        models.append(project.default_model)
+    return render(request, "review/settings.html", {
+        "project": project, "tab": "settings", "models": models, "policies": Project.ReviewPolicy.choices,
+        "strategies": sorted(selectors.QUEUE_STRATEGIES), "gold_rate": services.gold_rate(),
     })

@@ -9,7 +9,9 @@ whole-image classification label has no box of its own, so it gets one annotatio
 bbox is the whole image, ``[0, 0, width, height]``, with ``area = width * height`` and
 ``iscrowd = 0``: pycocotools' ``COCO`` and detection tools load it as is. An item without labels (or,
 in a project with boxes, without boxes) is an image without annotations. The
-model's prediction, confidence, reviewer and state ride along in each image's ``attributes``.
+model's prediction, confidence, reviewer and state ride along in each image's ``attributes``; with
+chosen columns (``ExportSpec.columns``) the attributes are those columns, under their names (the
+id, file name and size are the image's own fields).
 
 The ``images`` and ``annotations`` arrays are written element by element to temporary files while
 the images are copied, then stitched into the JSON, so memory does not grow with the item count.
@@ -30,7 +32,25 @@ from exports.formats.records import (
     Progress,
     boxes_of,
     check_record,
+    record_values,
 )
+
+IMAGE_FIELDS = frozenset({"item_id", "file_name", "width", "height"})  # COCO's own image keys
+
+
+def _attributes(spec: ExportSpec, record: ExportRecord) -> dict:
+    if not spec.columns:
+        return {
+            "original_file_name": record.file_name,
+            "labels": list(record.labels),
+            "predicted_labels": list(record.predicted_labels),
+            "confidence": record.confidence,
+            "model": record.model_name,
+            "reviewer": record.reviewer,
+            "state": record.state,
+        }
+    values = record_values(record)
+    return {name or key: values[key] for key, name in spec.columns if key not in IMAGE_FIELDS}
 
 
 def _head(spec: ExportSpec) -> bytes:
@@ -86,15 +106,7 @@ def write_coco(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[ExportRe
                 "file_name": image.file_name,
                 "width": image.width,
                 "height": image.height,
-                "attributes": {
-                    "original_file_name": record.file_name,
-                    "labels": list(record.labels),
-                    "predicted_labels": list(record.predicted_labels),
-                    "confidence": record.confidence,
-                    "model": record.model_name,
-                    "reviewer": record.reviewer,
-                    "state": record.state,
-                },
+                "attributes": _attributes(spec, record),
             })
             boxes = boxes_of(record)
             if boxes or spec.has_boxes:

@@ -9,7 +9,11 @@ Columns: ``id``; ``image`` (the ``Image`` feature, bytes embedded) and ``file_na
 ``text``; ``label`` (``ClassLabel`` in schema order, -1 when an item has no final label) or, for a
 multi-label project, ``labels`` (a list of ``ClassLabel``); ``predicted_labels``, ``confidence``,
 ``model``, ``reviewer``, ``state``; with boxes, ``objects`` (``bbox`` as [x, y, w, h] in pixels and
-``category``).
+``category``). With chosen columns (``ExportSpec.columns``), the content and label columns stay
+(under their names, or the names chosen for them) and the chosen ones follow, renamed; the
+extra ones are ``source``, ``split``, ``created_at`` and ``decided_at`` (strings), ``schema_version``
+and ``width``/``height`` (integers), and ``probabilities`` (one float per class, in ``ClassLabel``
+order; empty when the item has no prediction).
 
 Rows are written to Parquet in row groups while the records stream in; ``datasets`` then converts
 the Parquet files (in batches, memory-mapped) and saves the dataset. Memory is bounded by the row
@@ -24,11 +28,51 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from exports.formats.archive import IMAGE_KINDS, ExportArchive, item_stem, read_image
-from exports.formats.records import SPLITS, ExportRecord, ExportSpec, ExportSummary, Progress, boxes_of, check_record
+from exports.formats.errors import InvalidExportSpec
+from exports.formats.records import (
+    SPLITS,
+    ExportRecord,
+    ExportSpec,
+    ExportSummary,
+    Progress,
+    boxes_of,
+    check_record,
+    record_values,
+)
 
 HUB_SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
 ROW_GROUP_ROWS = 10_000
 ROW_GROUP_BYTES = 32 * 1024 * 1024
+
+
+DUPLICATE_COLUMN = "Two columns of the dataset would be named '{name}'; rename one of them."
+STRING_COLUMNS = ("original_file_name", "model", "reviewer", "state", "split", "source", "created_at", "decided_at")
+
+
+def _default_name(spec: ExportSpec, key: str) -> str:
+    names = {"item_id": "id", "file_name": "image", "original_file_name": "file_name",
+             "labels": "labels" if spec.multi_label else "label"}
+    return names.get(key, key)
+
+
+def dataset_columns(spec: ExportSpec) -> list[tuple[str, str]]:
+    """The dataset's columns as (column key, name): the default layout, or the chosen columns with
+    the content and label columns always kept."""
+    content = "file_name" if spec.is_image else "text"
+    if not spec.columns:
+        keys = ["item_id", content, *(["original_file_name"] if spec.is_image else []), "labels",
+                "predicted_labels", "confidence", "model", "reviewer", "state"]
+        return [(key, _default_name(spec, key)) for key in keys]
+    chosen = [(key, name) for key, name in spec.columns if key != "text" or not spec.is_image]
+    keys = {key for key, _ in chosen}
+    required = [(key, "") for key in (content, "labels") if key not in keys]
+    columns = [(key, name or _default_name(spec, key)) for key, name in required + chosen]
+    seen: set[str] = set()
+    for _, name in columns:
+        if name in seen or (spec.has_boxes and name == "objects"):
+            raise InvalidExportSpec(DUPLICATE_COLUMN.format(name=name))
+        seen.add(name)
+    return columns
 
 
 def dataset_features(spec: ExportSpec):
@@ -38,21 +82,13 @@ def dataset_features(spec: ExportSpec):
     def classes() -> ClassLabel:
         return ClassLabel(names=list(spec.class_names))
 
-    columns: dict = {"id": Value("int64")}
-    if spec.is_image:
-        columns["image"] = Image()
-        columns["file_name"] = Value("string")
-    else:
-        columns["text"] = Value("string")
-    if spec.multi_label:
-        columns["labels"] = List(classes())
-    else:
-        columns["label"] = classes()
-    columns["predicted_labels"] = List(classes())
-    columns["confidence"] = Value("float32")
-    columns["model"] = Value("string")
-    columns["reviewer"] = Value("string")
-    columns["state"] = Value("string")
+    types = {
+        "item_id": Value("int64"), "file_name": Image(), "text": Value("string"),
+        "labels": List(classes()) if spec.multi_label else classes(), "predicted_labels": List(classes()),
+        "confidence": Value("float32"), "probabilities": List(Value("float32")), "schema_version": Value("int32"),
+        "width": Value("int32"), "height": Value("int32"), **{key: Value("string") for key in STRING_COLUMNS},
+    }
+    columns: dict = {name: types[key] for key, name in dataset_columns(spec)}
     if spec.has_boxes:
         columns["objects"] = {"bbox": List(List(Value("float32"), length=4)), "category": List(classes())}
     return Features(columns)
@@ -97,28 +133,23 @@ class _SplitParquet:
         return True
 
 
-def _row(spec: ExportSpec, record: ExportRecord) -> tuple[dict, int]:
-    row: dict = {"id": record.item_id}
+def _row(spec: ExportSpec, columns: list[tuple[str, str]], record: ExportRecord) -> tuple[dict, int]:
+    values = record_values(record)
     size = 0
     if spec.is_image:
         image = read_image(record)
         extension = IMAGE_KINDS[image.kind].extension if image.kind else ""
-        row["image"] = {"bytes": image.data, "path": item_stem(record) + extension}
-        row["file_name"] = record.file_name
+        values["file_name"] = {"bytes": image.data, "path": item_stem(record) + extension}
         size = len(image.data)
     else:
-        row["text"] = record.text
         size = len(record.text)
     indices = spec.class_indices(record.labels, item_id=record.item_id)
-    if spec.multi_label:
-        row["labels"] = indices
-    else:
-        row["label"] = indices[0] if len(indices) == 1 else -1
-    row["predicted_labels"] = spec.class_indices(record.predicted_labels, item_id=record.item_id)
-    row["confidence"] = record.confidence
-    row["model"] = record.model_name
-    row["reviewer"] = record.reviewer
-    row["state"] = record.state
+    values["labels"] = indices if spec.multi_label else (indices[0] if len(indices) == 1 else -1)
+    values["predicted_labels"] = spec.class_indices(record.predicted_labels, item_id=record.item_id)
+    probabilities = values["probabilities"]
+    values["probabilities"] = [] if not probabilities else [
+        float(probabilities.get(name, 0.0)) for name in spec.class_names]
+    row = {name: values[key] for key, name in columns}
     if spec.has_boxes:
         boxes = boxes_of(record)
         row["objects"] = {
@@ -136,6 +167,7 @@ def write_hugging_face(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[
     archive = ExportArchive(zf, spec.created_at)
     counter = Progress(progress)
     features = dataset_features(spec)
+    columns = dataset_columns(spec)
     schema = features.arrow_schema
     with tempfile.TemporaryDirectory(prefix="modelship-hf-") as work:
         work_dir = Path(work)
@@ -145,7 +177,7 @@ def write_hugging_face(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[
         try:
             for record in records:
                 check_record(spec, record)
-                parquet[record.split].append(*_row(spec, record))
+                parquet[record.split].append(*_row(spec, columns, record))
                 if sum(split.buffered_bytes for split in parquet.values()) >= ROW_GROUP_BYTES:
                     for split in parquet.values():  # one budget for all splits' buffers
                         split.flush()

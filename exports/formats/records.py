@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from exports.formats.errors import (
     DUPLICATE_CLASS_MESSAGE,
@@ -63,6 +63,7 @@ class ExportSpec:
     export_id: str = ""
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     has_boxes: bool = False
+    columns: tuple[tuple[str, str], ...] = ()
     splits: Sequence[str] = ()
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
@@ -132,6 +133,25 @@ class ExportRecord:
     reviewer: str | None = None
     state: str = ""
     boxes: Sequence[Box] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Column keys a record provides besides its content (text, or the image's file name and size).
+RECORD_COLUMNS = ("item_id", "labels", "predicted_labels", "confidence", "model", "reviewer", "state", "split")
+EXTRA_COLUMNS = ("source", "schema_version", "created_at", "decided_at", "probabilities")
+
+
+def record_values(record: ExportRecord) -> dict[str, Any]:
+    """Every column a record provides, by column key (labels as lists), for formats that take chosen columns."""
+    values: dict[str, Any] = {
+        "item_id": record.item_id, "text": record.text, "original_file_name": record.file_name,
+        "width": record.width, "height": record.height, "labels": list(record.labels),
+        "predicted_labels": list(record.predicted_labels), "confidence": record.confidence,
+        "model": record.model_name, "reviewer": record.reviewer, "state": record.state, "split": record.split,
+    }
+    for key in EXTRA_COLUMNS:
+        values[key] = record.extra.get(key)
+    return values
 
 
 @dataclass

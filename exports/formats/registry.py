@@ -37,6 +37,10 @@ from exports.formats.yolo import write_yolo
 BOTH_TYPES = frozenset(PROJECT_TYPES)
 IMAGES_ONLY = frozenset({IMAGE_CLASSIFICATION})
 BOTH_MODES = frozenset({SINGLE_LABEL, MULTI_LABEL})
+# How a format takes the chosen fields of an export (ExportSpec.columns).
+COLUMNS = "columns"  # exactly the chosen columns, renamed
+EXTRA = "extra"  # its required content and labels, plus the chosen ones, renamed
+FIXED = "fixed"  # a fixed layout: filters apply, fields do not
 PROJECT_KIND = {IMAGE_CLASSIFICATION: "image", TEXT_CLASSIFICATION: "text"}
 
 
@@ -47,7 +51,8 @@ class ExportFormat:
 
     Class-folder layouts cannot hold multi-label images: ``multi_label_images`` is False for them, and
     ``single_label_reason`` says why. YOLO's detection layout (projects with boxes) can, hence
-    ``multi_label_images_with_boxes``.
+    ``multi_label_images_with_boxes``. ``fields`` says how it takes an export's chosen fields
+    (``columns``, ``extra`` or ``fixed``).
     """
 
     name: str
@@ -59,6 +64,7 @@ class ExportFormat:
     multi_label_images: bool = True
     multi_label_images_with_boxes: bool = True
     single_label_reason: str = ""
+    fields: str = FIXED
 
     def label_modes(self, project_type: str, *, has_boxes: bool = False) -> frozenset[str]:
         """The label modes (``single``, ``multi``) this format holds for such a project."""
@@ -73,13 +79,13 @@ FORMATS: dict[str, ExportFormat] = {
     fmt.name: fmt
     for fmt in (
         ExportFormat("csv", "CSV", "One row per item: id, file name or text, labels joined with '|', "
-                     "confidence, model, reviewer, state, split.", ".csv", BOTH_TYPES, write_csv),
+                     "confidence, model, reviewer, state, split.", ".csv", BOTH_TYPES, write_csv, fields=COLUMNS),
         ExportFormat("json", "JSON", "The project's classes and an array of items with their labels, "
-                     "prediction and review.", ".json", BOTH_TYPES, write_json),
+                     "prediction and review.", ".json", BOTH_TYPES, write_json, fields=COLUMNS),
         ExportFormat("jsonl", "JSON Lines", "One JSON object per line and item.", ".jsonl", BOTH_TYPES,
-                     write_jsonl),
+                     write_jsonl, fields=COLUMNS),
         ExportFormat("coco", "COCO", "COCO instances JSON per split with categories from the class "
-                     "hierarchy; loads with pycocotools.", ".json", IMAGES_ONLY, write_coco),
+                     "hierarchy; loads with pycocotools.", ".json", IMAGES_ONLY, write_coco, fields=EXTRA),
         ExportFormat("yolo", "YOLO", "Ultralytics layout: class folders per split, or images, normalised "
                      "label files and data.yaml for projects with boxes.", ".txt", IMAGES_ONLY, write_yolo,
                      multi_label_images=False,
@@ -94,7 +100,8 @@ FORMATS: dict[str, ExportFormat] = {
                      multi_label_images=False, multi_label_images_with_boxes=False,
                      single_label_reason=ONE_CLASS_FOLDER_MESSAGE.format(format="PyTorch's ImageFolder")),
         ExportFormat("huggingface", "Hugging Face", "A datasets DatasetDict (ClassLabel features) for "
-                     "load_from_disk, plus Parquet files.", ".parquet", BOTH_TYPES, write_hugging_face),
+                     "load_from_disk, plus Parquet files.", ".parquet", BOTH_TYPES, write_hugging_face,
+                     fields=EXTRA),
         ExportFormat("label-studio", "Label Studio", "Label Studio tasks with predictions and annotations, "
                      "and the labelling config to import them.", ".json", BOTH_TYPES, write_label_studio),
     )

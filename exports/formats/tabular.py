@@ -2,7 +2,9 @@
 
 For image projects the images go under ``images/`` and each row's ``file_name`` is the image's path
 inside the ZIP (``original_file_name`` keeps the uploaded name). CSV joins several labels with
-``|``; JSON and JSON Lines give ``labels`` as a list, single-label projects included.
+``|`` (and writes probabilities and boxes as JSON); JSON and JSON Lines give ``labels`` as a list,
+single-label projects included. With chosen columns (``ExportSpec.columns``) a row holds exactly
+those, in that order, under their names; images are copied only when the file name is among them.
 """
 
 from __future__ import annotations
@@ -13,13 +15,23 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 
 from exports.formats.archive import ExportArchive, Spool
-from exports.formats.records import ExportRecord, ExportSpec, ExportSummary, Progress, boxes_of, check_record
+from exports.formats.records import (
+    ExportRecord,
+    ExportSpec,
+    ExportSummary,
+    Progress,
+    boxes_of,
+    check_record,
+    record_values,
+)
 
 LABEL_SEPARATOR = "|"
 IMAGE_FOLDER = "images"
 
 
 def _columns(spec: ExportSpec) -> list[str]:
+    if spec.columns:
+        return [name or key for key, name in spec.columns]
     content = ["file_name", "original_file_name", "width", "height"] if spec.is_image else ["text"]
     extra = ["boxes"] if spec.has_boxes else []
     return ["item_id", *content, "labels", "predicted_labels", "confidence", "model", "reviewer", "state",
@@ -29,6 +41,8 @@ def _columns(spec: ExportSpec) -> list[str]:
 def _rows(archive: ExportArchive, spec: ExportSpec, records: Iterable[ExportRecord], progress: Progress,
           include_images: bool) -> Iterator[dict]:
     """Each record as a row (labels as lists), after copying its image into ``images/``."""
+    if spec.columns and "file_name" not in {key for key, _ in spec.columns}:
+        include_images = False
     for record in records:
         check_record(spec, record)
         row: dict = {"item_id": record.item_id}
@@ -52,6 +66,9 @@ def _rows(archive: ExportArchive, spec: ExportSpec, records: Iterable[ExportReco
         )
         if spec.has_boxes:
             row["boxes"] = [box._asdict() for box in boxes_of(record)]
+        if spec.columns:
+            values = {**record_values(record), **row}
+            row = {name or key: values.get(key) for key, name in spec.columns}
         yield row
         progress.tick()
 
@@ -68,9 +85,20 @@ def _write(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[ExportRecord
     return ExportSummary(items_read=counter.done, items_written=written)
 
 
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return LABEL_SEPARATOR.join(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
 def write_csv(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[ExportRecord], *,
               progress: Callable[[int], None] | None = None, include_images: bool = True) -> ExportSummary:
-    """``labels.csv`` (RFC 4180, UTF-8, header row); lists are joined with ``|``, boxes are JSON."""
+    """``labels.csv`` (RFC 4180, UTF-8, header row); label lists are joined with ``|``, probabilities and
+    boxes are JSON."""
     columns = _columns(spec)
 
     def write_rows(spool: Spool, rows: Iterator[dict]) -> int:
@@ -78,11 +106,7 @@ def write_csv(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[ExportRec
         writer.writerow(columns)
         n = 0
         for row in rows:
-            row["labels"] = LABEL_SEPARATOR.join(row["labels"])
-            row["predicted_labels"] = LABEL_SEPARATOR.join(row["predicted_labels"])
-            if "boxes" in row:
-                row["boxes"] = json.dumps(row["boxes"])
-            writer.writerow(["" if row[column] is None else row[column] for column in columns])
+            writer.writerow([_csv_cell(row[column]) for column in columns])
             n += 1
         return n
 

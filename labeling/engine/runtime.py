@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Literal
@@ -32,12 +33,25 @@ def stay_offline() -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def threads_per_process(processes: int) -> int:
+    """CPU threads each of ``processes`` model-running processes should use: the usable cores shared out."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, processes))
+
+
 def configure_threads(threads: int) -> None:
     """CPU threads for every model loaded after this call (torch, and ONNX Runtime sessions, which follow torch).
-    A worker running N processes on C cores should give each C // N."""
-    import torch
-
-    torch.set_num_threads(max(1, threads))
+    Cheap before torch is imported (it reads the variables when it starts); a worker running N processes on
+    C cores should give each C // N (``threads_per_process``)."""
+    threads = max(1, threads)
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def select_device(preference: str | None = None) -> str:

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import active_membership
 from labeling.engine import list_models
 from labeling.inference import classify as classify_service
 from labeling.inference import selectors
@@ -19,6 +20,7 @@ from labeling.inference.serializers import (
     ClassifyResultSerializer,
     ClassifyTextSerializer,
     ImageBatchSerializer,
+    JobFilterSerializer,
     JobSerializer,
     ModelSerializer,
     PredictionSerializer,
@@ -109,6 +111,16 @@ class ClassifyTextQuickView(APIView):
         return Response(QuickResultSerializer(result).data)
 
 
+def _batch_project(request, view, project_id: int | None, *, kind: str):
+    """The named project (checked like any), or the caller's scratch project for ``kind``."""
+    if project_id is not None:
+        return project_for_request(request, view, project_id)
+    project = classify_service.quick_project_get_or_create(user=request.user, membership=active_membership(request),
+                                                           kind=kind)
+    require_project_role(user=request.user, project=project, roles=UPLOADERS)
+    return project
+
+
 def _batch_response(imported, job) -> Response:
     body = {"job": JobSerializer(job).data, "imported": ImportJobSerializer(imported).data}
     return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -120,7 +132,7 @@ class ClassifyTextBatchView(APIView):
     project_roles = UPLOADERS
 
     @extend_schema(request=TextBatchSerializer, responses={202: BatchJobSerializer,
-                                                           **_errors(400, 401, 403, 404, 413)})
+                                                           **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         texts = request.data.get("texts") if isinstance(request.data, dict) else None
         _check_batch(len(texts) if isinstance(texts, list) else 0)
@@ -130,7 +142,7 @@ class ClassifyTextBatchView(APIView):
         for index, text in enumerate(v["texts"]):
             if not text.strip():
                 raise DomainError(f"Text {index} is empty.", field="texts")
-        project = project_for_request(request, self, v["project"])
+        project = _batch_project(request, self, v.get("project"), kind="text")
         imported, job = classify_service.batch_classify(
             project=project, files=[classify_service.texts_as_upload(v["texts"])], uploaded_by=request.user,
             model_name=v.get("model"), kind="text")
@@ -144,13 +156,13 @@ class ClassifyImageBatchView(APIView):
     project_roles = UPLOADERS
 
     @extend_schema(request={"multipart/form-data": ImageBatchSerializer},
-                   responses={202: BatchJobSerializer, **_errors(400, 401, 403, 404, 413)})
+                   responses={202: BatchJobSerializer, **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
         _check_batch(len(request.FILES.getlist("files")))
         data = ImageBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = project_for_request(request, self, v["project"])
+        project = _batch_project(request, self, v.get("project"), kind="image")
         imported, job = classify_service.batch_classify(
             project=project, files=[UploadFile.from_upload(f) for f in v["files"]], uploaded_by=request.user,
             model_name=v.get("model"), kind="image")
@@ -163,7 +175,7 @@ class ProjectClassifyView(APIView):
     project_roles = UPLOADERS
     parser_classes = [JSONParser]
 
-    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ProjectClassifySerializer, responses={202: JobSerializer, **_errors(400, 401, 402, 403, 404)})
     def post(self, request, project_id: int):
         data = ProjectClassifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -171,6 +183,24 @@ class ProjectClassifyView(APIView):
         job = job_create(project=project, created_by=request.user, model_name=data.validated_data.get("model"),
                          item_ids=data.validated_data.get("item_ids"))
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JobListView(GenericAPIView):
+    """Jobs in the projects you can see, newest first; filter by project, status and kind."""
+
+    serializer_class = JobSerializer
+
+    @extend_schema(parameters=[JobFilterSerializer], responses={200: JobSerializer(many=True),
+                                                                **_errors(400, 401, 404)})
+    def get(self, request):
+        filters = JobFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        project = project_for_request(request, self, f["project"]) if "project" in f else None
+        jobs = selectors.jobs_visible_to(user=request.user, project=project, status=f.get("status"),
+                                         kind=f.get("kind"))
+        page = self.paginate_queryset(jobs)
+        return self.get_paginated_response(JobSerializer(page, many=True).data)
 
 
 class JobDetailView(APIView):

@@ -6,8 +6,9 @@ import io
 import json
 
 import numpy as np
+from django.db import transaction
 
-from accounts.models import User
+from accounts.models import Membership, Role, User
 from labeling.engine import Category, LabelSetError, get_classifier
 from labeling.inference.jobs import NO_SCHEMA, job_create, model_check, model_resolve
 from labeling.inference.scoring import ProjectScorer
@@ -16,6 +17,7 @@ from labeling.models import ImportJob, Item, Job
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.selectors import schema_current
+from projects.services import project_create
 from projects.template_catalog import template_get
 
 EMPTY_TEXT = "The text is empty."
@@ -26,6 +28,8 @@ PROJECT_WRONG_KIND = "This endpoint takes {kind}s; the project holds {project_ki
 CATEGORIES_NEEDED = "The model {name!r} classifies over any label set: give `categories` or a `project`."
 NOTHING_ACCEPTED = "None of the batch's items could be imported; see the report."
 UNKNOWN_TASK = "Unknown task {task!r}. Tasks: {tasks}."
+QUICK_ROLE_REQUIRED = ("Your role in this organization does not allow a batch without a project; "
+                       "name a `project` you may upload to.")
 TOP_K = 5
 
 DEFAULT_MODEL = {"text": "vader-sentiment", "image": "efficientnet-lite0-imagenet"}
@@ -109,6 +113,34 @@ def batch_classify(*, project: Project, files: list[UploadFile], uploaded_by: Us
         raise DomainError(NOTHING_ACCEPTED, extra={"import": imported.report})
     job = job_create(project=project, created_by=uploaded_by, model_name=model_name, item_ids=sorted(ids))
     return imported, job
+
+
+# A batch without a project goes to the caller's own scratch project for its kind, made on first use
+# from the kind's default template (the seed's quick start: `files` and nothing else).
+QUICK_PROJECT_NAME = "Quick {kind} jobs of {email}"
+QUICK_TEMPLATE = {"text": "sentiment", "image": "imagenet"}
+QUICK_ROLES = frozenset({Role.ADMIN, Role.LABELER})
+
+
+def quick_project_get_or_create(*, user: User, membership: Membership, kind: str) -> Project:
+    """The caller's scratch project for project-less ``kind`` batches in their active organization;
+    admins and labelers only (403 otherwise)."""
+    if membership.role not in QUICK_ROLES:
+        raise DomainError(QUICK_ROLE_REQUIRED, status_code=403)
+    organization = membership.organization
+    name = QUICK_PROJECT_NAME.format(kind=kind, email=user.email)[:200]
+    project = Project.objects.filter(organization=organization, name__iexact=name).first()
+    if project is not None:
+        return project
+    try:
+        with transaction.atomic():
+            return project_create(organization=organization, created_by=user, name=name,
+                                  template=QUICK_TEMPLATE[kind], audit_slice_size=0)
+    except DomainError:  # a concurrent first batch made it
+        project = Project.objects.filter(organization=organization, name__iexact=name).first()
+        if project is None:
+            raise
+        return project
 
 
 def texts_as_upload(texts: list[str]) -> UploadFile:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -20,13 +22,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from billing import services as billing
 from labeling import task_names
-from labeling.engine import MODELS, ModelSpec, UnknownModelError, model_spec
+from labeling.engine import MODELS, ModelSpec, UnknownModelError, get_classifier, model_spec
 from labeling.engine.precision import audit_top_up
 from labeling.inference.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
 from labeling.lifecycle import FreshPrediction, items_predicted
 from labeling.models import Item as ItemModel
 from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
+from modelship import bulk
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.selectors import schema_current
@@ -109,6 +113,8 @@ def job_create(*, project: Project, created_by: User | None, model_name: str | N
     size = _chunk_size(chunk_size)
     job = Job.objects.create(project=project, kind=kind, model_name=name, schema=schema, total=len(ids),
                              chunk_size=size, created_by=created_by)
+    # Its cost is held before any work; a 402 (credits missing) rolls the whole job back.
+    billing.job_hold(project=project, job_id=job.pk, model_name=name, items=len(ids), actor=created_by)
     JobChunk.objects.bulk_create(
         [JobChunk(job=job, index=i, item_ids=ids[start:start + size]) for i, start in enumerate(range(0, len(ids), size))],
         batch_size=1000,
@@ -134,6 +140,7 @@ def job_cancel(*, job: Job, actor: User) -> Job:
     job.refresh_from_db()
     if not updated:
         raise DomainError(JOB_ALREADY_FINISHED.format(status=job.status), status_code=409)
+    billing.job_release(organization_id=job.project.organization_id, job_id=job.pk, reason="cancelled")
     audit_record(actor=actor, organization=job.project.organization, action="job.cancelled", target=job)
     return job
 
@@ -151,10 +158,56 @@ def chunk_run(*, job_id: int, index: int) -> None:
     items = list(ItemModel.objects.filter(pk__in=chunk.item_ids, project_id=job.project_id)
                  .only("id", "kind", "text", "file"))
     scorer = ProjectScorer(project=job.project, schema=job.schema, base_model=job.model_name)
-    scored = scorer.score([item_input(item) for item in items])
+    scored = _score_by_batch(job_id=job.pk, scorer=scorer, items=items)
     found = {item.id for item in items}
     gone = [item_id for item_id in chunk.item_ids if item_id not in found]
     predictions_write(job=job, scorer=scorer, items=items, scored=scored, gone=gone, chunk=chunk)
+
+
+def _score_by_batch(*, job_id: int, scorer: ProjectScorer, items: list[ItemModel]) -> list[Scored]:
+    """Score a chunk one model batch at a time: the next batch's files are read on a thread while the
+    model runs this one, and the job's ``scored`` count moves after each batch (the chunk's writes
+    still happen at once, in ``predictions_write``)."""
+    size = get_classifier(scorer.base_model).batch_size
+    batches = [items[start:start + size] for start in range(0, len(items), size)]
+    out: list[Scored] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+        ahead = reader.submit(_inputs, batches[0]) if batches else None
+        for index, batch in enumerate(batches):
+            inputs = ahead.result()
+            if index + 1 < len(batches):
+                ahead = reader.submit(_inputs, batches[index + 1])
+            out.extend(scorer.score(inputs))
+            job_scored_add(job_id=job_id, count=len(batch))
+    return out
+
+
+def _inputs(items: list[ItemModel]) -> list[str | bytes | None]:
+    return [item_input(item) for item in items]
+
+
+SCORED_KEY = "modelship:job-scored:{job_id}"
+SCORED_TTL = 7 * 24 * 3600
+
+
+def job_scored_add(*, job_id: int, count: int) -> None:
+    """Count items the model has scored for a job, batch by batch, in the cache (a progress hint for
+    GET /api/jobs/{id}; ``done`` stays the committed count)."""
+    key = SCORED_KEY.format(job_id=job_id)
+    try:
+        cache.incr(key, count)
+    except ValueError:  # the first batch of the job
+        cache.set(key, count, timeout=SCORED_TTL)
+
+
+def job_scored(*, job_id: int) -> int:
+    return int(cache.get(SCORED_KEY.format(job_id=job_id)) or 0)
+
+
+# A prediction's columns as ``predictions_write`` gives them; all but the first two are updated when the
+# same job predicts the same item again (a chunk delivered twice).
+PREDICTION_COLUMNS = ("job_id", "item_id", "model_name", "schema_id", "labels", "confidence", "probabilities", "logits",
+                      "temperature", "calibrated")
 
 
 @transaction.atomic
@@ -164,26 +217,21 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
     state under the review policy (never touching a label a person decided), count progress once."""
     good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]
     bad = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is not None]
-    Prediction.objects.bulk_create(
-        [Prediction(item=item, job=job, model_name=scorer.model_name, schema=job.schema, labels=s.labels,
-                    confidence=s.confidence, probabilities=s.probabilities, logits=s.logits,
-                    temperature=scorer.temperature, calibrated=scorer.calibrated) for item, s in good],
-        update_conflicts=True, unique_fields=["job", "item"],
-        update_fields=["model_name", "labels", "confidence", "probabilities", "logits", "temperature", "calibrated"],
-        batch_size=500,
-    )
+    prediction_ids = dict(bulk.rows_upsert(
+        model=Prediction, columns=PREDICTION_COLUMNS, unique=("job_id", "item_id"), update=PREDICTION_COLUMNS[2:],
+        returning=("item_id", "id"),
+        rows=[(job.pk, item.id, scorer.model_name, job.schema_id, s.labels, s.confidence, s.probabilities, s.logits,
+               scorer.temperature, scorer.calibrated) for item, s in good]))
     embedded = [(item, s) for item, s in good if s.embedding is not None]
     if embedded:
-        ItemEmbedding.objects.bulk_create(
-            [ItemEmbedding(item=item, model_name=scorer.base_model,
-                           vector=np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes()) for item, s in embedded],
-            update_conflicts=True, unique_fields=["item", "model_name"], update_fields=["vector"], batch_size=500,
+        bulk.rows_upsert(model=ItemEmbedding, columns=("item_id", "model_name", "vector"), unique=("item_id", "model_name"),
+                         update=("vector",), rows=[(item.id, scorer.base_model,
+                                                    np.asarray(s.embedding, dtype=EMBEDDING_DTYPE).tobytes())
+                                                   for item, s in embedded])
+    if bad:
+        JobItemError.objects.bulk_create(
+            [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
         )
-    JobItemError.objects.bulk_create(
-        [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
-    )
-    prediction_ids = dict(Prediction.objects.filter(job=job, item_id__in=[i.id for i, _ in good])
-                          .values_list("item_id", "id"))
     items_predicted(
         predictions=[FreshPrediction(item_id=item.id, prediction_id=prediction_ids[item.id], labels=s.labels,
                                      confidence=s.confidence) for item, s in good if item.id in prediction_ids],
@@ -198,6 +246,9 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
             return  # another delivery of this chunk already counted it
     Job.objects.filter(pk=job.pk).update(done=F("done") + len(good), failed=F("failed") + failed)
     job_finish_if_complete(job_id=job.pk)
+    if chunk is not None:  # last: the organization's credit row stays locked until this commits
+        billing.chunk_settle(organization_id=job.project.organization_id, project_id=job.project_id, job_id=job.pk,
+                             model_name=job.model_name, used_items=len(good), failed_items=failed)
 
 def job_finish_if_complete(*, job_id: int) -> bool:
     """Mark the job succeeded once every item is counted; exactly one caller wins."""
@@ -207,10 +258,14 @@ def job_finish_if_complete(*, job_id: int) -> bool:
     return bool(finished)
 
 
+@transaction.atomic
 def job_fail(*, job_id: int, error: BaseException) -> None:
     """A chunk raised something that is not an item's fault (e.g. the model's labels don't fit the
     schema): the job fails with that message."""
     message = str(error) or type(error).__name__
-    Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+    failed = Job.objects.filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
         status=Job.Status.FAILED, error=message[:2000], finished_at=timezone.now()
     )
+    if failed:
+        organization_id = Job.objects.filter(pk=job_id).values_list("project__organization_id", flat=True).get()
+        billing.job_release(organization_id=organization_id, job_id=job_id, reason="failed")

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from accounts.models import User
+from accounts.models import Membership, User
 from labeling.items.selectors import organization_ids
 from labeling.models import Job, Prediction
 from modelship.exceptions import NotFound
-from projects.models import Project
+from projects.models import Project, ProjectAssignment
+from projects.permissions import effective_project_role
 
 JOB_NOT_FOUND = "Job not found."
 
 
 def job_get_for_user(*, user: User, job_id: int) -> Job:
-    """A job of a project in one of the caller's organizations; 404 otherwise (never a leak)."""
+    """A job of a project in one of the caller's organizations, with the caller's role on its project
+    (``project.caller_role``), in one query: the job page is polled. 404 otherwise (never a leak)."""
+    member_role = Membership.objects.filter(organization=OuterRef("project__organization_id"), user=user).values("role")
+    assigned_role = ProjectAssignment.objects.filter(project=OuterRef("project_id"), user=user).values("role")
     job = (Job.objects.select_related("project", "project__organization")
-           .filter(pk=job_id, project__organization_id__in=organization_ids(user)).first())
+           .annotate(member_role=Subquery(member_role[:1]), assigned_role=Subquery(assigned_role[:1]))
+           .filter(pk=job_id, member_role__isnull=False).first())
     if job is None:
         raise NotFound(JOB_NOT_FOUND)
+    job.project.caller_role = effective_project_role(organization_role=job.member_role,
+                                                     assigned_role=job.assigned_role)
     return job
 
 
@@ -41,3 +48,17 @@ def job_results(*, job: Job, label: str | None = None, min_confidence: float | N
 
 def jobs_for(*, project: Project) -> QuerySet[Job]:
     return Job.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def jobs_visible_to(*, user: User, project: Project | None = None, status: str | None = None,
+                    kind: str | None = None) -> QuerySet[Job]:
+    """The jobs of every project in the caller's organizations (or of one project), newest first,
+    with their project; a page costs one query."""
+    jobs = Job.objects.select_related("project")
+    jobs = jobs.filter(project=project) if project is not None else \
+        jobs.filter(project__organization_id__in=organization_ids(user))
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return jobs.order_by("-created_at", "-id")

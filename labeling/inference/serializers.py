@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from labeling.inference.jobs import job_scored
 from labeling.models import Item, Job, Prediction
 
 
@@ -46,14 +47,16 @@ class QuickResultSerializer(serializers.Serializer):
 
 
 class TextBatchSerializer(serializers.Serializer):
-    project = serializers.IntegerField()
+    project = serializers.IntegerField(required=False, help_text=(
+        "Without one, the batch goes to your own scratch project for texts (sentiment), made on first use."))
     texts = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
                                   allow_empty=False)
     model = serializers.CharField(required=False)
 
 
 class ImageBatchSerializer(serializers.Serializer):
-    project = serializers.IntegerField()
+    project = serializers.IntegerField(required=False, help_text=(
+        "Without one, the batch goes to your own scratch project for images (ImageNet), made on first use."))
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
     model = serializers.CharField(required=False)
 
@@ -64,15 +67,30 @@ class ProjectClassifySerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
-    progress = serializers.SerializerMethodField()
+    scored = serializers.SerializerMethodField(help_text=(
+        "Items the model has scored so far; moves after every model batch, before the chunk's results are "
+        "written (done)."))
+    progress = serializers.SerializerMethodField(help_text="Share of the job scored or finished, 0 to 1.")
 
     class Meta:
         model = Job
-        fields = ["id", "project", "kind", "model_name", "schema", "status", "total", "done", "failed", "progress",
-                  "error", "created_at", "started_at", "finished_at"]
+        fields = ["id", "project", "kind", "model_name", "schema", "status", "total", "done", "failed", "scored",
+                  "progress", "error", "created_at", "started_at", "finished_at"]
+
+    def get_scored(self, job) -> int:
+        if not hasattr(job, "_scored"):  # read once per job: both fields use it
+            counted = job.done + job.failed
+            job._scored = counted if job.is_finished else min(job.total, max(counted, job_scored(job_id=job.pk)))
+        return job._scored
 
     def get_progress(self, job) -> float:
-        return round((job.done + job.failed) / job.total, 4) if job.total else 1.0
+        return round(self.get_scored(job) / job.total, 4) if job.total else 1.0
+
+
+class JobFilterSerializer(serializers.Serializer):
+    project = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=Job.Status.choices, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=Job.Kind.choices, required=False, allow_blank=True)
 
 
 class BatchJobSerializer(serializers.Serializer):

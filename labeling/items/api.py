@@ -19,6 +19,8 @@ from labeling.items.serializers import (
     FilesFilterSerializer,
     ImportJobFilterSerializer,
     ImportJobSerializer,
+    ItemBrowseFilterSerializer,
+    ItemBrowseSerializer,
     ItemSerializer,
     UploadSerializer,
 )
@@ -129,3 +131,18 @@ class ItemDownloadView(APIView):
         name = item.original_name.rsplit("/", 1)[-1] or item.file.name.rsplit("/", 1)[-1]
         return FileResponse(item_file_open(item=item), as_attachment=True, filename=name,
                             content_type=item.mime_type)
+
+
+class ProjectItemListView(GenericAPIView):
+    """A project's items, filtered by state, label, confidence range and source, sorted and paginated."""
+
+    serializer_class = ItemBrowseSerializer
+
+    @extend_schema(parameters=[ItemBrowseFilterSerializer],
+                   responses={200: ItemBrowseSerializer(many=True), **_errors(400, 401, 404)})
+    def get(self, request, project_id: int):
+        project = project_for_request(request, self, project_id)
+        filters = ItemBrowseFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.items_browse(project=project, **filters.validated_data))
+        return self.get_paginated_response(ItemBrowseSerializer(page, many=True).data)

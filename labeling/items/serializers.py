@@ -90,3 +90,32 @@ class FilesFilterSerializer(serializers.Serializer):
 
 class ImportJobFilterSerializer(serializers.Serializer):
     project = serializers.IntegerField()
+
+
+CONFIDENCE_RANGE_INVALID = "min_confidence cannot be above max_confidence."
+
+
+class ItemBrowseFilterSerializer(serializers.Serializer):
+    """The data browser's filters (the page and ``GET /api/projects/{id}/items``)."""
+
+    state = serializers.ChoiceField(choices=Item.State.choices, required=False, allow_blank=True)
+    label = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                  help_text="A category path: the final label, or the model's where none is decided.")
+    min_confidence = serializers.FloatField(required=False, allow_null=True, min_value=0.0, max_value=1.0)
+    max_confidence = serializers.FloatField(required=False, allow_null=True, min_value=0.0, max_value=1.0)
+    source = serializers.ChoiceField(
+        choices=[(s, s) for s in ("import", "auto", "review", "none")], required=False, allow_blank=True,
+        help_text="Who decided the final label: import, auto (the threshold), review, or none yet.")
+    sort = serializers.ChoiceField(choices=["newest", "oldest", "confidence", "-confidence", "decided"],
+                                   required=False, default="newest")
+
+    def validate(self, data):
+        low, high = data.get("min_confidence"), data.get("max_confidence")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_confidence": [CONFIDENCE_RANGE_INVALID]})
+        return data
+
+
+class ItemBrowseSerializer(ItemSerializer):
+    class Meta(ItemSerializer.Meta):
+        fields = ItemSerializer.Meta.fields + ["predicted_labels", "confidence"]

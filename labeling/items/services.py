@@ -18,10 +18,18 @@ from labeling.lifecycle import item_imported_fields
 from labeling.models import HumanLabel, ImportJob, Item, item_file_name
 from labeling.uploads.report import ImportReport
 from labeling.uploads.sniff import ImageInfo
+from modelship import bulk
 from modelship.exceptions import DomainError
 from projects.models import LabelSchema, Project, ProjectRole
 from projects.storage import stored_files_delete
 
+# The lifecycle fields of an item imported without labels (the same for every such row).
+UNDECIDED = item_imported_fields(labels=None, schema_id=None, user_id=None, now=None)
+# The columns an import writes, in ``ItemWriter._row``'s order; every other column takes its default.
+ITEM_COLUMNS = ("project_id", "kind", "text", "file", "content_hash", "original_name", "mime_type", "size_bytes",
+                "width", "height", "source_archive", "metadata", "import_job_id", "uploaded_by_id", "created_at",
+                *UNDECIDED)
+LABEL_COLUMNS = ("item_id", "labels", "schema_id", "source", "created_by_id", "created_at")
 MAX_OPEN_FILES = 100  # images waiting in a batch each hold a spooled file (memory, or a descriptor)
 
 
@@ -127,16 +135,14 @@ class ItemWriter:
         try:
             rows = [self._row(p, written) for p in new]
             with transaction.atomic():
-                Item.objects.bulk_create(rows, batch_size=self.batch_size)
-                labelled = [(row, p) for row, p in zip(rows, new, strict=True) if p.labels is not None]
+                bulk.rows_insert(model=Item, columns=ITEM_COLUMNS, rows=rows)
+                ids = dict(Item.objects.filter(project=self.project, content_hash__in=[p.content_hash for p in new])
+                           .values_list("content_hash", "id")) if new else {}
+                labelled = [p for p in new if p.labels is not None]
                 if labelled:
-                    HumanLabel.objects.bulk_create(
-                        [HumanLabel(item_id=row.pk, labels=p.labels, schema_id=self.schema.pk,
-                                    source=HumanLabel.Source.IMPORT, created_by_id=self._user_id)
-                         for row, p in labelled],
-                        batch_size=self.batch_size,
-                    )
-                ids = {p.content_hash: row.pk for row, p in zip(rows, new, strict=True)}
+                    bulk.rows_insert(model=HumanLabel, columns=LABEL_COLUMNS, rows=[
+                        (ids[p.content_hash], p.labels, self.schema.pk, HumanLabel.Source.IMPORT.value, self._user_id,
+                         self._now) for p in labelled])
                 self._report(pending, existing, ids)
                 if self.on_flush is not None:
                     self.on_flush(self.report)
@@ -148,7 +154,8 @@ class ItemWriter:
         if not connection.in_atomic_block:  # committed for good: these files now belong to rows
             self.uncommitted_names.clear()
 
-    def _row(self, p: PendingItem, written: list[str]) -> Item:
+    def _row(self, p: PendingItem, written: list[str]) -> tuple:
+        """The values of ``ITEM_COLUMNS`` for one new item (its image file written first)."""
         name = ""
         if p.content is not None and p.image is not None:
             p.content.seek(0)
@@ -157,16 +164,14 @@ class ItemWriter:
             name = default_storage.save(target, File(p.content, name=target))
             written.append(name)
             self.uncommitted_names.append(name)
-        decided = p.labels is not None
-        # Ids rather than instances: building thousands of rows, the related descriptors add up.
-        return Item(
-            project_id=self.project.pk, kind=p.kind, text=p.text, file=name, content_hash=p.content_hash,
-            original_name=p.original_name[:500], mime_type=p.image.mime_type if p.image else "text/plain",
-            size_bytes=p.size, width=p.image.width if p.image else None,
-            height=p.image.height if p.image else None, source_archive=p.archive[:500], metadata=p.metadata,
-            import_job_id=self.import_job.pk if self.import_job else None, uploaded_by_id=self._user_id,
-            **item_imported_fields(labels=p.labels, schema_id=self.schema.pk if decided else None,
-                                   user_id=self._user_id, now=self._now),
+        image = p.image
+        decided = UNDECIDED if p.labels is None else item_imported_fields(
+            labels=p.labels, schema_id=self.schema.pk, user_id=self._user_id, now=self._now)
+        return (
+            self.project.pk, p.kind, p.text, name, p.content_hash, p.original_name[:500],
+            image.mime_type if image else "text/plain", p.size, image.width if image else None,
+            image.height if image else None, p.archive[:500], p.metadata,
+            self.import_job.pk if self.import_job else None, self._user_id, self._now, *decided.values(),
         )
 
     def _report(self, pending: list[PendingItem], existing: dict, ids: dict[str, int]) -> None:

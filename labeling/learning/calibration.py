@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from celery import current_app
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from labeling import task_names
@@ -202,27 +202,19 @@ def waiting_rescore(*, project: Project, schema: LabelSchema, base_model: str, b
     return done
 
 
-def calibration_report(*, project: Project) -> dict:
-    """What the project shows about its model: temperature, ECE before/after, the precision statement."""
+def audit_progress(*, project: Project) -> dict:
+    """What the job page says comes next: the audit slice's size, how many of its items people labelled
+    and how many must be before anything is auto-accepted, and the precision statement once fitted
+    (empty before the project has a schema and a model). The full calibration report is a report:
+    ``analytics.selectors.calibration_report``."""
     schema = schema_current(project=project)
-    head = None
-    if schema is not None and project.default_model:
-        head = active_head(project=project, base_model=project.default_model, schema=schema)
-    name = effective_model_name(project.default_model, head)
-    calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
-    audit_labelled = Item.objects.filter(project=project, in_audit_slice=True, final_source__in=HUMAN_SOURCES).count()
-    return {
-        "model": name,
-        "head_version": head.version if head else None,
-        "temperature": calibration.temperature if calibration else 1.0,
-        "fitted_on": calibration.fitted_on if calibration else 0,
-        "ece_before": calibration.ece_before if calibration else None,
-        "ece_after": calibration.ece_after if calibration else None,
-        "threshold": (project.auto_accept_threshold if project.auto_accept_threshold is not None
-                      else (calibration.threshold if calibration else None)),
-        "threshold_source": "manual" if project.auto_accept_threshold is not None else "audit slice",
-        "audit_slice": {"size": Item.objects.filter(project=project, in_audit_slice=True).count(),
-                        "labelled": audit_labelled, "needed": MIN_AUDIT_LABELS},
-        "precision": calibration.precision if calibration else {},
-    }
-
+    if schema is None or not project.default_model:
+        return {}
+    name = effective_model_name(project.default_model,
+                                active_head(project=project, base_model=project.default_model, schema=schema))
+    precision = ModelCalibration.objects.filter(project=project, model_name=name).values_list(
+        "precision", flat=True).first() or {}
+    audit = Item.objects.filter(project=project, in_audit_slice=True).aggregate(
+        size=Count("id"), labelled=Count("id", filter=Q(final_source__in=HUMAN_SOURCES)))
+    return {"precision": {"statement": precision.get("statement")},
+            "audit_slice": {"size": audit["size"], "labelled": audit["labelled"], "needed": MIN_AUDIT_LABELS}}

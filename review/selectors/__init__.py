@@ -1,4 +1,6 @@
-"""Reads for review, scoped by the caller: the queue (``queue``) and the statistics (``stats``).
+"""Reads for review, scoped by the caller: the queue, leases, gold and adjudication lists.
+
+The statistics over decisions are reports: they live in ``analytics.selectors.reviewers``.
 
 The queue's strategy registry is ``QUEUE_STRATEGIES``; see ``review.selectors.queue`` for how to add one.
 """
@@ -31,13 +33,12 @@ from review.selectors.queue import (
     top_predictions,
     uncertainty_order,
 )
-from review.selectors.stats import REJECTED_CLASS, review_stats
 
 __all__ = [
     "AUDIT_REASON", "AUDIT_STATES", "HUMAN_SOURCES", "ITEM_NOT_FOUND", "QUEUE_STRATEGIES",
-    "REJECTED_CLASS", "UNKNOWN_STRATEGY", "QueueStrategy", "adjudication_list", "audit_pending_q", "audit_pool",
+    "UNKNOWN_STRATEGY", "QueueStrategy", "adjudication_list", "audit_pending_q", "audit_pool",
     "gold_list", "gold_pool", "items_for_display", "open_for_review_q", "own_leases", "pool_in_order", "queue_pool",
     "queue_strategy", "queue_strategy_get", "review_item_get", "review_progress", "review_project_for_request",
     "review_project_get", "review_projects_for",
-    "review_stats", "top_predictions", "uncertainty_order",
+    "top_predictions", "uncertainty_order",
 ]

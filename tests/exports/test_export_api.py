@@ -79,7 +79,8 @@ def test_formats_lists_every_format_in_registry_order(client):
     assert [f["name"] for f in response.json()] == list(FORMATS)
     coco = response.json()[3]
     assert coco == {"name": "coco", "title": "COCO", "description": FORMATS["coco"].description,
-                    "extension": ".json", "project_types": ["image_classification"], "multi_label_images": True}
+                    "extension": ".json", "project_types": ["image_classification"], "multi_label_images": True,
+                    "fields": "extra"}
 
 
 def test_formats_for_a_multi_label_image_project_say_which_do_not_suit_and_why(client, org):
@@ -136,7 +137,7 @@ def test_a_viewer_asks_for_a_project_export_and_gets_it_queued(client, texts, vi
         "id": export.public_id, "project": texts.project.pk, "job": None, "format": "jsonl",
         "options": {"include_auto_accepted": False, "min_confidence": None, "labels": None,
                     "split": {"train": 1.0, "val": 0.0, "test": 0.0}, "seed": 0, "include_predictions": True,
-                        "model_predictions": False},
+                    "model_predictions": False, "fields": None, "rename": {}, "filters": {}, "template": None},
         "schema_version": 1, "status": "queued", "total": 5, "processed": 0, "written": 0, "skipped": 0,
         "size_bytes": 0, "error": "", "download_name": f"{export.public_id}.zip", "download_url": None,
         "created_by": viewer.email, "created_at": body["created_at"], "started_at": None, "finished_at": None,

@@ -282,3 +282,39 @@ def test_an_export_that_cannot_be_written_fails_with_its_reason_on_the_worker(wo
 
     assert body["error"] == "The export stopped unexpectedly (FileNotFoundError); the details are in the worker's log."
     assert body["download_url"] is None
+
+
+# Chosen fields and a filter: the tabular formats write just these columns (the readers above need no
+# other), the structural formats keep their own; the filter leaves the imported item out everywhere.
+CHOICE_FIELDS = {"image": ["id", "file", "width", "height", "labels", "source", "probabilities", "schema_version",
+                           "split"],
+                 "text": ["id", "text", "labels", "source", "probabilities", "schema_version", "split"]}
+CHOSEN = tuple(key for key in SELECTED if key != "imported")
+
+
+@pytest.mark.parametrize(("kind", "multi_label"), [("image", False), ("image", True), ("text", False), ("text", True)],
+                         ids=["image-single", "image-multi", "text-single", "text-multi"])
+def test_every_format_reads_back_with_chosen_fields_and_filters(worker, make_member, client_for, tmp_path, kind,
+                                                                 multi_label):
+    viewer = make_member("viewer")
+    scenario = make_project(organization=viewer.memberships.get().organization, kind=kind, multi_label=multi_label)
+    client = client_for(viewer)
+    classes = scenario.class_names
+    body = {**FILTERS, "fields": CHOICE_FIELDS[kind], "filters": {"source": ["review", "auto"]}}
+    created = {fmt: client.post(f"/api/projects/{scenario.project.pk}/export", {"format": fmt, **body}, format="json")
+               for fmt in SUITABLE[(kind, multi_label)]}
+    assert {fmt: r.status_code for fmt, r in created.items()} == dict.fromkeys(created, 202)
+
+    expected = _sorted(scenario.labels_of(*CHOSEN), classes)
+    for fmt, response in created.items():
+        done = finished(client, response.json()["id"])
+        assert (done["total"], done["written"], done["skipped"]) == (5, 5, 0), fmt
+        root = download(client, done, tmp_path / fmt)
+        with contextlib.redirect_stdout(io.StringIO()):
+            found = READERS[fmt](root, classes, kind)
+        assert _sorted(found, classes) == expected, fmt
+        if fmt == "csv":
+            with open(root / "labels.csv", newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f))
+            assert header == [{"id": "item_id", "file": "file_name", "prediction": "predicted_labels"}.get(name, name)
+                              for name in CHOICE_FIELDS[kind]]

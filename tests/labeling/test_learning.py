@@ -4,9 +4,10 @@ re-scoring of waiting items, and the trigger every `learn_every` labels."""
 import numpy as np
 import pytest
 
+from analytics.selectors import calibration_report
 from labeling.engine.calibration import expected_calibration_error, softmax
 from labeling.inference.jobs import chunk_run, job_create
-from labeling.learning.calibration import MIN_AUDIT_LABELS, calibration_fit, calibration_report, project_learn
+from labeling.learning.calibration import MIN_AUDIT_LABELS, calibration_fit, project_learn
 from labeling.lifecycle import labels_added
 from labeling.models import HeadVersion, Item, Job, ModelCalibration, Prediction
 from projects.models import Project

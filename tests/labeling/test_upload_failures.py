@@ -14,20 +14,21 @@ from tests.factories import LabelSchemaFactory, ProjectFactory, image_bytes, nam
 @pytest.fixture
 def fail_on_insert(monkeypatch):
     """Make the n-th bulk insert of items raise, as a database failure would."""
-    manager = type(Item.objects)
-    original = manager.bulk_create
+    from modelship import bulk
+
+    original = bulk.rows_insert
 
     def install(n: int) -> None:
         calls = {"n": 0}
 
-        def bulk_create(self, objs, *args, **kwargs):
-            if self.model is Item:
+        def rows_insert(*, model, **kwargs):
+            if model is Item:
                 calls["n"] += 1
                 if calls["n"] == n:
                     raise RuntimeError("database went away")
-            return original(self, objs, *args, **kwargs)
+            return original(model=model, **kwargs)
 
-        monkeypatch.setattr(manager, "bulk_create", bulk_create)
+        monkeypatch.setattr(bulk, "rows_insert", rows_insert)
 
     return install
 

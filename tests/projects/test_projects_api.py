@@ -1,10 +1,8 @@
-"""Project CRUD, deletion with confirmation and file removal, analytics, audit events."""
+"""Project CRUD, deletion with confirmation and file removal, audit events (analytics: tests/analytics)."""
 
 import io
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from PIL import Image
 
 from accounts.models import AuditEvent
@@ -135,27 +133,3 @@ def test_deleting_a_project_with_labelled_items_works(client, org, admin):
     assert resp.status_code == 204
     assert not Project.objects.exists()
 
-
-def test_analytics_counts_states_labels_and_deadline_progress(client, org):
-    project = ProjectFactory(organization=org, deadline=timezone.localdate() + timedelta(days=10))
-    old = LabelSchemaFactory(project=project, categories=["positive", "negative", "mixed"])
-    schema = LabelSchemaFactory(project=project, categories=["positive", "negative", "neutral"])
-    now = timezone.now()
-    for labels, state, used in [(["positive"], "reviewed", schema), (["positive"], "auto_accepted", schema),
-                                (["negative"], "reviewed", schema), (["mixed"], "reviewed", old)]:
-        ItemFactory(project=project, final_labels=labels, final_schema=used, state=state, decided_at=now)
-    for state in ("unlabelled", "unlabelled", "predicted", "needs_review"):
-        ItemFactory(project=project, state=state)
-    ItemFactory(state="reviewed", final_labels=["positive"])  # another project
-
-    resp = client.get(f"/api/projects/{project.id}/analytics")
-    assert resp.status_code == 200
-    assert resp.data == {
-        "total_items": 8,
-        "by_state": {"unlabelled": 2, "predicted": 1, "auto_accepted": 1, "needs_review": 1, "reviewed": 3},
-        "by_label": {"positive": 2, "negative": 1, "neutral": 0, "mixed": 1},
-        "schema_version": 2,
-        "progress": {"done": 4, "remaining": 4, "percent_done": 50.0,
-                     "deadline": project.deadline.isoformat(), "days_left": 10, "needed_per_day": 1,
-                     "decided_per_day_last_7_days": 0.6, "on_track": False},
-    }

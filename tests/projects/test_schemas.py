@@ -82,12 +82,12 @@ def test_a_hierarchy_gets_paths_and_reads_back_as_it_can_be_posted_again(org, ma
             for c in resp.data["categories"]]
     assert rows == [
         ("vehicle", "vehicle", None, "vehicle", "v", "#1f77b4", 0),
-        ("other", "vehicle > other", "vehicle", "vehicle > other", "", "#ff7f0e", 1),
-        ("animal", "animal", None, "animal", "", "#2ca02c", 2),
-        ("dog", "animal > mammal > dog", "animal > mammal", "animal > mammal > dog", "", "#d62728", 3),
-        ("mammal", "animal > mammal", "animal", "animal > mammal", "", "#aabbcc", 4),
-        ("other", "animal > other", "animal", "animal > other", "", "#8c564b", 5),
-    ]
+        ("other", "vehicle > other", "vehicle", "vehicle > other", "1", "#ff7f0e", 1),
+        ("animal", "animal", None, "animal", "2", "#2ca02c", 2),
+        ("dog", "animal > mammal > dog", "animal > mammal", "animal > mammal > dog", "3", "#d62728", 3),
+        ("mammal", "animal > mammal", "animal", "animal > mammal", "4", "#aabbcc", 4),
+        ("other", "animal > other", "animal", "animal > other", "5", "#8c564b", 5),
+    ]  # keys without one are given the free ones in order
     dog = Category.objects.get(schema__project=project, path="animal > mammal > dog")
     assert dog.parent.path == "animal > mammal" and dog.parent.parent.path == "animal"
 

@@ -88,7 +88,7 @@ def test_a_template_schema_can_be_replaced_and_custom_templates_take_categories(
     assert resp.status_code == 201, resp.data
     schema = LabelSchema.objects.get(project_id=resp.data["id"])
     assert list(schema.categories.order_by("order").values_list("name", "description", "shortcut", "color")) == [
-        ("sparrow", "", "q", "#1f77b4"), ("robin", "red breast", "", "#ff7f0e")]
+        ("sparrow", "", "q", "#1f77b4"), ("robin", "red breast", "1", "#ff7f0e")]  # a free key, given
 
 
 def test_unknown_template_and_type_mismatch_are_400(org, make_member, client_for):
@@ -135,3 +135,11 @@ def test_every_template_states_its_model_and_how_it_was_measured(org, make_membe
             assert (quality["value"], quality["dataset"], quality["note"] != "") == (None, "", True), slug
         else:
             assert quality["value"] is not None and quality["dataset"] and quality["source"], slug
+
+
+def test_every_language_code_has_a_name():
+    [language] = [t for t in template_list() if t.slug == "language"]
+    descriptions = {c["name"]: c["description"] for c in language.categories}
+    assert (descriptions["en"], descriptions["yue"], descriptions["ckb"]) == (
+        "Text written in English.", "Text written in Cantonese.", "Text written in Central Kurdish (Sorani).")
+    assert all(d.startswith("Text written in ") for d in descriptions.values())

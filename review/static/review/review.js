@@ -16,6 +16,8 @@
     gone: new Set(),     // ids decided or skipped here: a fetch already in flight may still return them
     produced: new Map(), // decision id -> the item state it produced (for undo's progress)
     progress: Object.assign({reviewed: 0, waiting: 0, mine: 0}, config.progress),
+    history: [],         // the last decisions made here, newest first: {decision, item, text, undone}
+    zoom: {scale: 1, x: 0, y: 0},
     fetching: null,
     busy: false,
   };
@@ -119,32 +121,45 @@
 
     const content = $("item-content");
     content.replaceChildren();
-    if (item.kind === "image" && item.file_url) {
+    const isImage = item.kind === "image" && item.file_url;
+    content.classList.toggle("is-zoomable", Boolean(isImage));
+    $("zoom-hint").hidden = !isImage;
+    if (isImage) {
       const image = element("img", "item-image");
       image.src = item.file_url;
       image.alt = item.original_name || `Item ${item.id}`;
+      image.draggable = false;
       content.append(image);
     } else {
       content.append(element("div", "item-text", item.text));
     }
-    const why = item.reason === "audit" ? "audit sample" : `queue: ${item.reason}`;
+    zoomReset();
+    // An item handed back by undo has no queue reason: say nothing rather than an empty "queue:".
+    const why = item.reason === "audit" ? "audit sample" : item.reason ? `queue: ${item.reason}` : "";
     $("item-meta").textContent = [`#${item.id}`, item.original_name, why].filter(Boolean).join(" · ");
 
     const list = $("predictions");
     list.replaceChildren();
     if (!item.predictions.length) list.append(element("li", "muted small", "No prediction yet: choose the labels."));
-    for (const prediction of item.predictions) {
+    item.predictions.slice(0, 5).forEach((prediction, index) => {
       const row = element("li", "prediction");
+      const button = element("button", "prediction-button");
+      button.type = "button";
+      button.dataset.label = prediction.label;
+      button.setAttribute("aria-label", `Choose ${prediction.label} (Shift+${index + 1})`);
       const head = element("div", "prediction-head");
-      head.append(element("span", "prediction-label", prediction.label),
-                  element("span", "prediction-value", percent(prediction.confidence)));
+      const name = element("span", "prediction-label");
+      name.append(element("kbd", "", `⇧${index + 1}`), prediction.label);
+      head.append(name, element("span", "prediction-value", percent(prediction.confidence)));
       const bar = element("div", "bar");
       const fill = element("div", "bar-fill");
       fill.style.width = percent(prediction.confidence);
       bar.append(fill);
-      row.append(head, bar);
+      button.append(head, bar);
+      button.addEventListener("click", () => chooseLabel(prediction.label));
+      row.append(button);
       list.append(row);
-    }
+    });
     state.toggled = new Set(item.predicted_labels || []);
     renderLabels();
     state.shownAt = performance.now();
@@ -191,6 +206,9 @@
       const verb = decision === "modify" ? `Labelled ${labels.join(", ")}:`
         : decision === "approve" ? "Approved" : "Rejected";
       say(`${verb} #${item.id}. Z to undo.`, "ok");
+      const what = decision === "reject" ? "rejected"
+        : decision === "approve" ? `approved ${(item.predicted_labels || []).join(", ")}` : labels.join(", ");
+      remember({decision: result.id, item: item.id, text: what, undone: false});
       await next();
     } catch (error) {
       say(error.message, "error");
@@ -205,7 +223,7 @@
 
   function chooseLabel(label) {
     const item = state.current;
-    if (!item) return;
+    if (!item || !buttons.has(label)) return;
     if (config.multiLabel) {
       if (state.toggled.has(label)) state.toggled.delete(label); else state.toggled.add(label);
       renderLabels();
@@ -258,6 +276,9 @@
         state.buffer = state.buffer.filter((item) => item.id !== result.item.id);
         render();
       }
+      const entry = state.history.find((h) => h.decision === result.undone.id);
+      if (entry) entry.undone = true;
+      renderHistory();
       say(`Undid your decision on #${result.undone.item}.`, "ok");
     } catch (error) {
       say(error.message, "error");
@@ -268,11 +289,166 @@
 
   // --- keys and buttons ------------------------------------------------------------------------
 
+  // --- history ---------------------------------------------------------------------------------
+
+  function remember(entry) {
+    state.history.unshift(entry);
+    state.history = state.history.slice(0, 8);
+    renderHistory();
+  }
+
+  function renderHistory() {
+    const list = $("history");
+    list.replaceChildren();
+    for (const entry of state.history) {
+      const row = element("li");
+      row.append(element("span", entry.undone ? "undone" : "", `#${entry.item}: ${entry.text}`));
+      if (entry.undone) row.append(element("span", "small muted", "undone"));
+      list.append(row);
+    }
+    $("history-card").hidden = !state.history.length;
+  }
+
+  // --- label search (type-ahead) -----------------------------------------------------------------
+
+  const search = $("label-search");
+
+  function visibleCategories() {
+    return [...buttons.values()].filter((button) => !button.hidden);
+  }
+
+  function filterCategories() {
+    const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    buttons.forEach((button) => {
+      button.hidden = !words.every((word) => button.dataset.search.includes(word));
+    });
+  }
+
+  function clearSearch() {
+    search.value = "";
+    filterCategories();
+  }
+
+  if (search) {
+    search.addEventListener("input", filterCategories);
+    search.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        const first = visibleCategories()[0];
+        if (!first) { say("No label matches the search.", "error"); return; }
+        const label = first.dataset.label;
+        clearSearch();
+        search.blur();
+        chooseLabel(label);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        clearSearch();
+        search.blur();
+      } else if (event.key === "ArrowDown") {
+        const first = visibleCategories()[0];
+        if (first) { event.preventDefault(); first.focus(); }
+      }
+    });
+  }
+
+  // --- image zoom and pan ------------------------------------------------------------------------
+
+  function zoomApply() {
+    const image = document.querySelector("#item-content .item-image");
+    if (!image) return;
+    const z = state.zoom;
+    image.style.transform = z.scale === 1 ? "" : `translate(${z.x}px, ${z.y}px) scale(${z.scale})`;
+  }
+
+  function zoomReset() {
+    state.zoom = {scale: 1, x: 0, y: 0};
+    zoomApply();
+  }
+
+  function zoomBy(factor, originX, originY) {
+    const image = document.querySelector("#item-content .item-image");
+    if (!image) return;
+    const z = state.zoom;
+    const scale = Math.min(8, Math.max(1, z.scale * factor));
+    const box = image.getBoundingClientRect();
+    // Keep the point under the cursor (or the centre) where it is.
+    const px = originX === undefined ? box.width / 2 : originX - box.left;
+    const py = originY === undefined ? box.height / 2 : originY - box.top;
+    const ratio = scale / z.scale;
+    z.x = scale === 1 ? 0 : z.x + px * (1 - ratio);
+    z.y = scale === 1 ? 0 : z.y + py * (1 - ratio);
+    z.scale = scale;
+    zoomApply();
+  }
+
+  function panBy(dx, dy) {
+    if (state.zoom.scale === 1) return false;
+    state.zoom.x += dx;
+    state.zoom.y += dy;
+    zoomApply();
+    return true;
+  }
+
+  const viewer = $("item-content");
+  viewer.addEventListener("wheel", (event) => {
+    if (!viewer.classList.contains("is-zoomable")) return;
+    event.preventDefault();
+    zoomBy(event.deltaY < 0 ? 1.2 : 1 / 1.2, event.clientX, event.clientY);
+  }, {passive: false});
+  viewer.addEventListener("dblclick", zoomReset);
+  viewer.addEventListener("pointerdown", (event) => {
+    if (!viewer.classList.contains("is-zoomable") || state.zoom.scale === 1) return;
+    let last = [event.clientX, event.clientY];
+    viewer.classList.add("is-panning");
+    viewer.setPointerCapture(event.pointerId);
+    const move = (e) => { panBy(e.clientX - last[0], e.clientY - last[1]); last = [e.clientX, e.clientY]; };
+    const up = () => {
+      viewer.classList.remove("is-panning");
+      viewer.removeEventListener("pointermove", move);
+      viewer.removeEventListener("pointerup", up);
+    };
+    viewer.addEventListener("pointermove", move);
+    viewer.addEventListener("pointerup", up);
+  });
+
+  // --- the keys overlay ----------------------------------------------------------------------------
+
+  const overlay = $("keys-overlay");
+  let focusBefore = null;
+
+  function showKeys(show) {
+    if (show === !overlay.hidden) return;
+    overlay.hidden = !show;
+    if (show) { focusBefore = document.activeElement; $("keys-close").focus(); }
+    else if (focusBefore && focusBefore.focus) focusBefore.focus();
+  }
+  $("keys-close").addEventListener("click", () => showKeys(false));
+  overlay.addEventListener("click", (event) => { if (event.target === overlay) showKeys(false); });
+
+  // --- keys and buttons ------------------------------------------------------------------------
+
+  const PAN = {arrowleft: [40, 0], arrowright: [-40, 0], arrowup: [0, 40], arrowdown: [0, -40]};
+
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!overlay.hidden) {
+      if (event.key === "Escape" || event.key === "?") { event.preventDefault(); showKeys(false); }
+      return;
+    }
     if (event.target.closest && event.target.closest("input, textarea, select")) return;
+    if (event.repeat && !(event.key.toLowerCase() in PAN)) return;
     const key = event.key.toLowerCase();
-    if (key === "enter") enter();
+    const top = /^Digit([1-5])$/.exec(event.code || "");
+    if (event.shiftKey && top) {
+      const prediction = state.current && state.current.predictions[Number(top[1]) - 1];
+      if (prediction) chooseLabel(prediction.label);
+    } else if (key === "?") showKeys(true);
+    else if (key === "/" && search) search.focus();
+    else if (key === "+" || key === "=") zoomBy(1.25);
+    else if (key === "-") zoomBy(1 / 1.25);
+    else if (key in PAN) { if (!panBy(...PAN[key])) return; }
+    else if (key === "escape") zoomReset();
+    else if (key === "enter") { if (event.target.closest && event.target.closest("button")) return; enter(); }
     else if (key === "x") decide("reject");
     else if (key === "s") skip();
     else if (key === "z") undo();

@@ -1,10 +1,10 @@
-"""GET /api/review/stats: exact numbers per project and per reviewer."""
+"""GET /api/review/stats (served by analytics): exact numbers per project and per reviewer."""
 
 import pytest
 
+from analytics.selectors import REJECTED_CLASS
 from labeling.models import Item
 from review.models import ReviewDecision
-from review.selectors import REJECTED_CLASS
 from tests.review.scenario import item_waiting, schema_for, submit
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +39,13 @@ def test_stats_per_project_and_reviewer(world, client_for, settings):
          "reviewed": 4, "approve": 2, "modify": 1, "reject": 1,
          "approve_rate": 0.5, "modify_rate": 0.25, "reject_rate": 0.25, "adjudicated": 0,
          "gold": {"answered": 1, "correct": 1, "accuracy": 1.0}, "model_agreement": 0.5,
+         "seconds": 20.0, "items_per_hour": 4 * 3600 / 20,
          "median_seconds": 4.0, "kappa_mean": None},
         {"id": world.reviewer2.pk, "email": "rob@example.com", "name": world.reviewer2.full_name,
          "reviewed": 3, "approve": 2, "modify": 1, "reject": 0,
          "approve_rate": 2 / 3, "modify_rate": 1 / 3, "reject_rate": 0.0, "adjudicated": 0,
          "gold": {"answered": 1, "correct": 0, "accuracy": 0.0}, "model_agreement": 2 / 3,
+         "seconds": 11.0, "items_per_hour": 3 * 3600 / 11,
          "median_seconds": 4.0, "kappa_mean": None},
     ]
     project = data["project"]
@@ -88,6 +90,7 @@ def test_model_accuracy_per_label_for_multi_label_projects(world, client_for):
 
     assert model == {
         "multi_label": True, "count": 4, "accuracy": 0.25,
+        "formula": "accuracy = items whose model label set equals the people's ÷ items settled in review",
         "per_label": {
             "red": {"precision": 1.0, "recall": 1.0, "support": 2},
             "green": {"precision": 1.0, "recall": 1.0, "support": 2},

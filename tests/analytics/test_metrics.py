@@ -1,8 +1,8 @@
-"""Kappa and alpha against values computed by hand."""
+"""Kappa, alpha and the confusion matrix against values computed by hand."""
 
 import pytest
 
-from review.metrics import cohens_kappa, confusion, krippendorff_alpha_nominal, majority, pairwise_kappa
+from analytics.metrics import OTHER_CLASSES, cohens_kappa, confusion, krippendorff_alpha_nominal, pairwise_kappa
 
 
 def test_cohens_kappa_matches_hand_computation():
@@ -42,15 +42,29 @@ def test_krippendorff_alpha_with_three_coders():
     assert krippendorff_alpha_nominal([["a", "a", "b"], ["b", "b"]]) == pytest.approx(1 / 3)
 
 
-def test_majority_and_ties():
-    assert majority(["x", "x", "y"]) == "x"
-    assert majority(["x", "y"]) is None
-    assert majority([]) is None
-
-
 def test_confusion_matrix_and_per_class():
-    result = confusion([("cat", "cat"), ("cat", "dog"), ("dog", "dog"), ("dog", "dog")], ["cat", "dog"])
+    result = confusion([("cat", "cat", 1), ("cat", "dog", 1), ("dog", "dog", 2)], ["cat", "dog"])
     assert result["matrix"] == [[1, 1], [0, 2]]
     assert result["accuracy"] == pytest.approx(0.75)
     assert result["per_class"]["cat"] == {"precision": 1.0, "recall": 0.5, "support": 2}
     assert result["per_class"]["dog"]["precision"] == pytest.approx(2 / 3)
+
+
+def test_confusion_folds_the_less_frequent_classes_into_other():
+    # (truth, predicted, count); a class's frequency is its count as truth plus as prediction.
+    rows = [("a", "a", 9), ("a", "b", 1), ("b", "b", 3), ("c", "a", 1), ("c", "c", 1), ("d", "d", 2),
+            ("e", "d", 1)]
+    # a: truth 10 + predicted 10 = 20; b: 3 + 4 = 7; c: 2 + 1 = 3; d: 2 + 3 = 5; e: 1 + 0 = 1
+    result = confusion(rows, ["a", "b", "c", "d", "e"], max_classes=3)
+
+    assert result["classes"] == ["a", "b", "d", OTHER_CLASSES]
+    assert result["matrix"] == [
+        [9, 1, 0, 0],   # a
+        [0, 3, 0, 0],   # b
+        [0, 0, 2, 0],   # d
+        [1, 0, 1, 1],   # c→a, e→d, c→c
+    ]
+    assert (result["count"], result["accuracy"]) == (18, 15 / 18)
+    assert result["per_class"]["c"] == {"precision": 1.0, "recall": 0.5, "support": 2}
+    assert result["per_class"]["e"] == {"precision": None, "recall": 0.0, "support": 1}
+    assert set(result["per_class"]) == {"a", "b", "c", "d", "e"}

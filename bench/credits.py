@@ -1,0 +1,289 @@
+#!/usr/bin/env python
+"""What the credit ledger costs, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/modelship_bench_credits python bench/credits.py
+    python bench/credits.py --processes 8 --debits 300 --items 2000 --repeats 3
+
+1. Debits: ``--processes`` processes (each its own database connection) debit one organization at once,
+   ``--debits`` times each (``billing.services.credits_spend``: lock the account row, append the
+   transaction, update the cached balance). Prints debits per second over the whole run and the
+   p50/p95/p99 latency of one debit, then checks that the balance is the ledger's sum.
+2. Pipeline: the same auto-labelling job (``--items`` texts, ``--model``, ``POST /api/projects/{id}/classify``,
+   chunks on a real Celery worker, from the request to the job's end) with billing off and on,
+   alternating, ``--repeats`` times each, in the same run. With billing on the job holds its cost
+   and every chunk settles in its own transaction. Prints items/s (median) per mode and the cost of
+   billing in percent (goal: under 2%). The same jobs also run in this process, chunk after chunk
+   (no broker, no polling: less noise), timing the time spent inside billing's hooks.
+
+The database is dropped and created again unless ``--keep``. The broker is ``CELERY_BROKER_URL`` (a
+filesystem broker in a temporary folder when unset). Prints tables; asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelship_bench_credits"
+TEXTS = ("I love this product, it works great", "This is terrible and broke after a day",
+         "The parcel arrived on Tuesday in a brown box", "Absolutely wonderful service, thank you",
+         "I am disappointed and want a refund", "The manual lists twelve steps")
+
+
+def _prepare_database(url: str, keep: bool) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = psycopg2.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
+                             user=parsed.username or "postgres", password=parsed.password or None, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cursor.fetchone() is not None
+        if exists and not keep:
+            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = False
+        if not exists:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "modelship.settings"
+    os.environ.setdefault("MODELSHIP_DATA_DIR", tempfile.mkdtemp(prefix="modelship-bench-credits-"))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("THROTTLE_USER", "1000000/hour")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+# --- 1. concurrent debits ---------------------------------------------------------------------
+
+def _debit_worker(url: str, org_id: int, debits: int, start, out) -> None:
+    _setup_django(url)
+    from django.db import connection
+
+    from billing.services import credits_spend
+
+    connection.ensure_connection()
+    start.wait()
+    latencies = []
+    for _ in range(debits):
+        began = time.perf_counter()
+        credits_spend(organization_id=org_id, credits=1, reason="bench debit")
+        latencies.append(time.perf_counter() - began)
+    out.put(latencies)
+
+
+def debits_stage(url: str, org_id: int, processes: int, debits: int) -> dict:
+    from django.db.models import Sum
+
+    from billing.models import CreditAccount, CreditTransaction
+
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Event(), context.Queue()
+    children = [context.Process(target=_debit_worker, args=(url, org_id, debits, start, out)) for _ in range(processes)]
+    for child in children:
+        child.start()
+    time.sleep(3)  # every child has set Django up and connected
+    began = time.perf_counter()
+    start.set()
+    latencies = [value for _ in children for value in out.get(timeout=600)]
+    wall = time.perf_counter() - began
+    for child in children:
+        child.join(60)
+    account = CreditAccount.objects.get(organization_id=org_id)
+    ledger = CreditTransaction.objects.filter(organization_id=org_id).aggregate(s=Sum("amount"))["s"]
+    return {"debits": len(latencies), "wall": wall, "rate": len(latencies) / wall,
+            "p50": _percentile(latencies, 50) * 1000, "p95": _percentile(latencies, 95) * 1000,
+            "p99": _percentile(latencies, 99) * 1000, "balance": account.balance, "ledger": ledger}
+
+
+# --- 2. the pipeline with billing off and on ----------------------------------------------------
+
+def pipeline_stage(*, user, org, model: str, items: int, repeats: int) -> dict[str, list[float]]:
+    from django.conf import settings
+    from rest_framework.test import APIClient
+
+    from labeling.models import Item, Job
+    from projects.models import Category, LabelSchema, Project
+
+    project = Project.objects.create(organization=org, name="bench", project_type="text_classification",
+                                     default_model=model, audit_slice_size=0, created_by=user)
+    schema = LabelSchema.objects.create(project=project, version=1, multi_label=False, min_labels=1, max_labels=1)
+    Category.objects.bulk_create([Category(schema=schema, name=n, path=n, order=i)
+                                  for i, n in enumerate(("positive", "negative", "neutral"))])
+
+    def add(count: int, tag: str) -> None:
+        rows = []
+        for n in range(count):
+            text = f"{TEXTS[n % len(TEXTS)]} [{tag} {n}]"
+            rows.append(Item(project=project, kind="text", text=text,
+                             content_hash=hashlib.sha256(text.encode()).hexdigest()))
+        Item.objects.bulk_create(rows, batch_size=1000)
+
+    client = APIClient()
+    client.force_authenticate(user)
+
+    def run_job(timeout: float = 1800) -> float:
+        began = time.perf_counter()
+        response = client.post(f"/api/projects/{project.id}/classify", {}, format="json")
+        assert response.status_code == 202, response.content
+        job_id = response.json()["id"]
+        while time.perf_counter() - began < timeout:
+            job = Job.objects.get(pk=job_id)
+            if job.status in Job.FINISHED:
+                assert job.status == "succeeded" and job.failed == 0, (job.status, job.error)
+                return time.perf_counter() - began
+            time.sleep(0.02)
+        raise TimeoutError("the job did not finish")
+
+    env = dict(os.environ, MODELSHIP_HEARTBEAT_SECONDS="5")
+    worker = subprocess.Popen([sys.executable, str(ROOT / "celery_worker.py"), "--concurrency", "1",
+                               "--loglevel", "WARNING"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    rates: dict[str, list[float]] = {"off": [], "on": []}
+    try:
+        settings.BILLING_ENABLED = False
+        add(64, "warm")
+        run_job()  # the worker loads the model
+        for r in range(repeats):
+            for mode in ("off", "on") if r % 2 == 0 else ("on", "off"):
+                settings.BILLING_ENABLED = mode == "on"
+                add(items, f"{mode}{r}")
+                rates[mode].append(items / run_job())
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    return rates
+
+
+def in_process_stage(*, user, org, model: str, items: int, repeats: int) -> dict:
+    """The same jobs run chunk by chunk in this process (no broker, no polling): items/s per mode, and
+    the time spent inside billing's hooks (``job_hold``, ``chunk_settle``) as a share of the job's time."""
+    from django.conf import settings
+
+    from billing import services as billing
+    from labeling.inference.jobs import chunk_run, job_create
+    from labeling.models import Item, JobChunk
+    from projects.models import Category, LabelSchema, Project
+
+    project = Project.objects.create(organization=org, name="bench in process", project_type="text_classification",
+                                     default_model=model, audit_slice_size=0, created_by=user)
+    schema = LabelSchema.objects.create(project=project, version=1, multi_label=False, min_labels=1, max_labels=1)
+    Category.objects.bulk_create([Category(schema=schema, name=n, path=n, order=i)
+                                  for i, n in enumerate(("positive", "negative", "neutral"))])
+    spent = {"billing": 0.0}
+
+    def timed(function):
+        def wrapper(**kwargs):
+            began = time.perf_counter()
+            try:
+                return function(**kwargs)
+            finally:
+                spent["billing"] += time.perf_counter() - began
+        return wrapper
+
+    billing.job_hold, billing.chunk_settle = timed(billing.job_hold), timed(billing.chunk_settle)
+    results: dict = {"off": [], "on": [], "share": []}
+    for r in range(repeats + 1):
+        for mode in ("off", "on") if r % 2 == 0 else ("on", "off"):
+            settings.BILLING_ENABLED = mode == "on"
+            rows = []
+            for n in range(items):
+                text = f"{TEXTS[n % len(TEXTS)]} [in-process {mode}{r} {n}]"
+                rows.append(Item(project=project, kind="text", text=text,
+                                 content_hash=hashlib.sha256(text.encode()).hexdigest()))
+            Item.objects.bulk_create(rows, batch_size=1000)
+            spent["billing"] = 0.0
+            began = time.perf_counter()
+            job = job_create(project=project, created_by=user)
+            for index in JobChunk.objects.filter(job=job).order_by("index").values_list("index", flat=True):
+                chunk_run(job_id=job.pk, index=index)
+            wall = time.perf_counter() - began
+            if r == 0:
+                continue  # the first round loads the model
+            results[mode].append(items / wall)
+            if mode == "on":
+                results["share"].append(spent["billing"] / wall * 100)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--debits", type=int, default=300, help="debits per process")
+    parser.add_argument("--items", type=int, default=2000, help="items per pipeline job")
+    parser.add_argument("--repeats", type=int, default=3, help="jobs per billing mode")
+    parser.add_argument("--model", default="vader-sentiment", help="a fast model shows billing's cost the most")
+    parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgres"):
+        sys.exit("bench/credits.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+    _prepare_database(url, args.keep)
+    _setup_django(url)
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from accounts.services import user_register
+    from billing.services import credits_grant
+
+    call_command("migrate", verbosity=0)
+    settings.BILLING_ENABLED = True
+    user = user_register(email="bench@example.com", password="bench-password-123")
+    org = user.memberships.get().organization
+    org.plan = org.Plan.ENTERPRISE  # no monthly item limit in the way of the repeated jobs
+    org.save(update_fields=["plan"])
+    credits_grant(organization=org, amount=10_000_000, reason="bench")
+
+    debits = debits_stage(url, org.pk, args.processes, args.debits)
+    print(f"\nConcurrent debits on one organization ({args.processes} processes x {args.debits}, PostgreSQL)")
+    print(f"{'debits':>7} {'debits/s':>9} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'balance = ledger':>17}")
+    print(f"{debits['debits']:>7} {debits['rate']:>9.0f} {debits['p50']:>7.2f} {debits['p95']:>7.2f} "
+          f"{debits['p99']:>7.2f} {str(debits['balance'] == debits['ledger']):>17}")
+    if args.skip_pipeline:
+        return
+
+    inproc = in_process_stage(user=user, org=org, model=args.model, items=args.items, repeats=args.repeats)
+    off, on = statistics.median(inproc["off"]), statistics.median(inproc["on"])
+    print(f"\nIn process (job_create, then every chunk_run; no broker), {args.items} items with {args.model}, "
+          f"{args.repeats} jobs per mode (median)")
+    print(f"{'billing':>8} {'items/s':>8} {'runs':>30}")
+    for mode, rate in (("off", off), ("on", on)):
+        print(f"{mode:>8} {rate:>8.0f} {', '.join(f'{r:.0f}' for r in inproc[mode]):>30}")
+    print(f"time inside billing's hooks: {statistics.median(inproc['share']):.2f}% of the job (goal: under 2%); "
+          f"throughput difference {(off - on) / off * 100:+.1f}%")
+
+    rates = pipeline_stage(user=user, org=org, model=args.model, items=args.items, repeats=args.repeats)
+    off, on = statistics.median(rates["off"]), statistics.median(rates["on"])
+    cost = (off - on) / off * 100
+    print(f"\nAuto-labelling pipeline, {args.items} items with {args.model}, {args.repeats} jobs per mode (median)")
+    print(f"{'billing':>8} {'items/s':>8} {'runs':>30}")
+    for mode, rate in (("off", off), ("on", on)):
+        print(f"{mode:>8} {rate:>8.0f} {', '.join(f'{r:.0f}' for r in rates[mode]):>30}")
+    print(f"billing costs {cost:+.1f}% of pipeline throughput (goal: under 2%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""The credit ledger: every change of an organization's credits, and the hooks auto-labelling calls.
+
+Each write locks the organization's ``CreditAccount`` row (``select_for_update``), appends one
+``CreditTransaction`` and updates the cached balance in the same transaction, so concurrent debits
+serialize on that row and the balance is always the sum of the ledger and never negative.
+
+Jobs: ``job_hold`` reserves a job's estimated cost when it is created (402 with the amount missing
+when the balance is short), ``chunk_settle`` takes what each chunk used from the hold and gives back
+what its failed items will not use, and ``job_release`` gives back whatever is still held when a
+job fails or is cancelled. While billing is off (no Stripe keys) nothing is held or charged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Subquery, Sum
+from django.utils import timezone
+from rest_framework import status
+
+from accounts.models import Organization, User
+from accounts.plans import PLAN_LIMITS, Plan, limits_enforced
+from accounts.services import audit_record
+from billing.models import CreditAccount, CreditTransaction
+from billing.prices import job_cost, price_per_item
+from modelship.exceptions import DomainError
+from projects.models import Project
+
+INSUFFICIENT_CREDITS = (
+    "Not enough credits: this costs {cost} credits and the organization has {balance} available; "
+    "{missing} more are needed."
+)
+MONTHLY_ITEMS_REACHED = (
+    "The {plan} plan auto-labels up to {limit} items a month; {used} were used this month and this job "
+    "has {items}. Upgrade the plan on the billing page."
+)
+OPENING_GRANT = "{plan} plan: the first month's {credits} credits"
+MONTHLY_TOP_UP = "{plan} plan: topped up to {credits} credits for {month}"
+AMOUNT_NOT_POSITIVE = "The amount must be a positive number of credits."
+ADJUSTMENT_ZERO = "An adjustment must change the balance."
+
+Kind = CreditTransaction.Kind
+
+
+class InsufficientCredits(DomainError):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+
+    def __init__(self, *, cost: int, balance: int):
+        self.cost, self.balance, self.missing = cost, balance, cost - balance
+        super().__init__(INSUFFICIENT_CREDITS.format(cost=cost, balance=balance, missing=self.missing),
+                         extra={"cost": cost, "balance": balance, "missing": self.missing})
+
+
+def billing_enabled() -> bool:
+    return bool(settings.BILLING_ENABLED)
+
+
+def _account_locked(organization_id: int) -> CreditAccount:
+    """The organization's account, row-locked until the transaction ends. Opened on first use; while
+    billing is on, opening it grants the plan's first month of credits."""
+    account = CreditAccount.objects.select_for_update().filter(organization_id=organization_id).first()
+    if account is None:
+        _, created = CreditAccount.objects.get_or_create(organization_id=organization_id)
+        account = CreditAccount.objects.select_for_update().get(organization_id=organization_id)
+        if created and billing_enabled():
+            plan = Organization.objects.values_list("plan", flat=True).get(pk=organization_id)
+            credits = PLAN_LIMITS[plan].monthly_credits
+            _post(organization_id=organization_id, kind=Kind.GRANT, amount=credits, account=account,
+                  reason=OPENING_GRANT.format(plan=Plan(plan).label, credits=credits))
+    return account
+
+
+@transaction.atomic
+def account_open(*, organization_id: int) -> CreditAccount:
+    """The organization's credit account (opened with its first grant if it had none), row-locked."""
+    return _account_locked(organization_id)
+
+
+def _entry(*, organization_id: int, kind: str, amount: int, reason: str, held_change: int = 0,
+           actor: User | None = None, actor_id: int | None = None, project_id: int | None = None,
+           job_id: int | None = None, export_id: int | None = None, model_name: str = "", items: int = 0,
+           stripe_event_id: str = "") -> CreditTransaction:
+    return CreditTransaction(
+        organization_id=organization_id, kind=kind, amount=amount, held_change=held_change, reason=reason[:300],
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else actor_id, project_id=project_id,
+        job_id=job_id, export_id=export_id, model_name=model_name, items=items, stripe_event_id=stripe_event_id,
+    )
+
+
+def _apply(account: CreditAccount, entries: list[CreditTransaction]) -> list[CreditTransaction]:
+    """Append ``entries`` (one INSERT) and move the account's cached sums with them (one UPDATE); the
+    caller holds the transaction and the account's row lock. 402 if the balance would go below zero."""
+    balance, held = account.balance, account.held
+    for entry in entries:
+        if balance + entry.amount < 0:
+            raise InsufficientCredits(cost=-entry.amount, balance=balance)
+        balance, held = balance + entry.amount, held + entry.held_change
+        entry.balance_after = balance
+    rows = CreditTransaction.objects.bulk_create(entries)
+    CreditAccount.objects.filter(pk=account.pk).update(balance=balance, held=held, updated_at=timezone.now())
+    account.balance, account.held = balance, held
+    return rows
+
+
+def _post(*, account: CreditAccount | None = None, **fields) -> CreditTransaction:
+    """Append one transaction (see ``_apply``), locking the account first unless the caller did."""
+    if account is None:
+        account = _account_locked(fields["organization_id"])
+    return _apply(account, [_entry(**fields)])[0]
+
+
+# --- credits in: grants, purchases, refunds, adjustments ------------------------------------------
+
+@transaction.atomic
+def credits_grant(*, organization: Organization, amount: int, reason: str, actor: User | None = None,
+                  kind: str = Kind.GRANT, stripe_event_id: str = "") -> CreditTransaction:
+    """Add credits (a plan's monthly grant, a purchased pack, a refund, or staff granting some); audited."""
+    if amount <= 0:
+        raise DomainError(AMOUNT_NOT_POSITIVE, field="amount")
+    row = _post(organization_id=organization.pk, kind=kind, amount=amount, reason=reason, actor=actor,
+                stripe_event_id=stripe_event_id)
+    audit_record(actor=actor, organization=organization, action=f"credits.{kind}", target=row,
+                 metadata={"amount": amount, "reason": reason, "balance": row.balance_after,
+                           **({"stripe_event": stripe_event_id} if stripe_event_id else {})})
+    return row
+
+
+@transaction.atomic
+def credits_adjust(*, organization: Organization, amount: int, reason: str, actor: User) -> CreditTransaction:
+    """A correction by staff, up or down (never below zero); audited."""
+    if amount == 0:
+        raise DomainError(ADJUSTMENT_ZERO, field="amount")
+    row = _post(organization_id=organization.pk, kind=Kind.ADJUSTMENT, amount=amount, reason=reason, actor=actor)
+    audit_record(actor=actor, organization=organization, action="credits.adjustment", target=row,
+                 metadata={"amount": amount, "reason": reason, "balance": row.balance_after})
+    return row
+
+
+# --- credits out ------------------------------------------------------------------------------------
+
+@transaction.atomic
+def credits_spend(*, organization_id: int, credits: int, reason: str, items: int = 0, model_name: str = "",
+                  project_id: int | None = None, actor: User | None = None) -> CreditTransaction:
+    """Take ``credits`` from the balance at once (work that is not a job); 402 when the balance is short."""
+    if credits <= 0:
+        raise DomainError(AMOUNT_NOT_POSITIVE, field="credits")
+    return _post(organization_id=organization_id, kind=Kind.SETTLE, amount=-credits, reason=reason, items=items,
+                 model_name=model_name, project_id=project_id, actor=actor)
+
+
+@transaction.atomic
+def free_plan_top_up(*, organization_id: int) -> CreditTransaction | None:
+    """Once a calendar month, bring a free-plan organization back up to its monthly credits (paid plans
+    get theirs when Stripe reports the invoice paid). A second call in the same month does nothing."""
+    if not billing_enabled():
+        return None
+    account = _account_locked(organization_id)
+    plan = Organization.objects.values_list("plan", flat=True).get(pk=organization_id)
+    month_start = _month_start()
+    if plan != Plan.FREE or CreditTransaction.objects.filter(
+            organization_id=organization_id, kind=Kind.GRANT, actor__isnull=True, stripe_event_id="",
+            created_at__gte=month_start).exists():
+        return None
+    credits = PLAN_LIMITS[plan].monthly_credits
+    if account.balance >= credits:
+        return None
+    return _post(organization_id=organization_id, kind=Kind.GRANT, amount=credits - account.balance, account=account,
+                 reason=MONTHLY_TOP_UP.format(plan=Plan(plan).label, credits=credits, month=month_start.strftime("%Y-%m")))
+
+
+def free_plan_top_up_all() -> int:
+    """``free_plan_top_up`` for every free-plan organization with a credit account; how many were topped up."""
+    ids = CreditAccount.objects.filter(organization__plan=Plan.FREE).values_list("organization_id", flat=True)
+    return sum(1 for organization_id in list(ids) if free_plan_top_up(organization_id=organization_id) is not None)
+
+
+def _month_start():
+    return timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _monthly_items_check(*, organization: Organization, items: int) -> None:
+    limit = PLAN_LIMITS[organization.plan].items_per_month
+    if limit is None or not limits_enforced():
+        return
+    rows = CreditTransaction.objects.filter(organization=organization, created_at__gte=_month_start())
+    sums = rows.aggregate(held=Sum("items", filter=Q(kind=Kind.HOLD)), released=Sum("items", filter=Q(kind=Kind.RELEASE)))
+    used = (sums["held"] or 0) - (sums["released"] or 0)
+    if used + items > limit:
+        raise DomainError(MONTHLY_ITEMS_REACHED.format(plan=Plan(organization.plan).label, limit=limit, used=used,
+                                                       items=items),
+                          status_code=status.HTTP_403_FORBIDDEN, extra={"limit": limit, "used": used})
+
+
+def job_hold(*, project: Project, job_id: int, model_name: str, items: int,
+             actor: User | None = None) -> CreditTransaction | None:
+    """Reserve a new job's cost (call it inside the job's creating transaction, so a refusal leaves
+    nothing behind): 402 with the credits missing when the balance is short. None while billing is off."""
+    if not billing_enabled():
+        return None
+    cost = job_cost(project=project, model_name=model_name, items=items)
+    organization = project.organization
+    account = _account_locked(organization.pk)
+    _monthly_items_check(organization=organization, items=items)
+    if cost == 0:
+        return None
+    return _post(organization_id=organization.pk, kind=Kind.HOLD, amount=-cost, held_change=cost, account=account,
+                 reason=f"job {job_id}: {items} items with {model_name}", actor=actor, project_id=project.pk,
+                 job_id=job_id, model_name=model_name, items=items)
+
+
+@dataclass(frozen=True)
+class _JobHold:
+    price: int  # credits per item, as held
+    actor_id: int | None  # who started the job: usage is theirs
+
+
+def _job_hold(job_id: int) -> _JobHold | None:
+    """The terms of a job's hold (they never change), or None when the job holds nothing."""
+    row = CreditTransaction.objects.filter(job_id=job_id, kind=Kind.HOLD).values_list(
+        "held_change", "items", "actor_id").first()
+    if row is None:
+        return None
+    credits, items, actor_id = row
+    return _JobHold(price=credits // max(1, items), actor_id=actor_id)
+
+
+def _account_locked_for_job(organization_id: int, job_id: int) -> tuple[CreditAccount, int]:
+    """The account, row-locked, and the credits still held for the job, in one query."""
+    held = (CreditTransaction.objects.filter(job_id=job_id).order_by().values("job_id")
+            .annotate(total=Sum("held_change")).values("total"))
+    account = (CreditAccount.objects.select_for_update(of=("self",)).filter(organization_id=organization_id)
+               .annotate(job_held=Subquery(held)).get())
+    return account, account.job_held or 0
+
+
+def chunk_settle(*, organization_id: int, project_id: int, job_id: int, model_name: str, used_items: int,
+                 failed_items: int) -> None:
+    """A chunk finished: charge its classified items from the job's hold and give back what its failed
+    items held. Call it once per chunk, in the transaction that counts the chunk. A job without a hold
+    (billing off, a re-score) changes nothing; work done after a cancel is not charged."""
+    hold = _job_hold(job_id)
+    if hold is None:
+        return
+    account, remaining = _account_locked_for_job(organization_id, job_id)
+    used = min(used_items * hold.price, remaining)
+    unused = min(failed_items * hold.price, remaining - used)
+    common = {"organization_id": organization_id, "actor_id": hold.actor_id, "project_id": project_id,
+              "job_id": job_id, "model_name": model_name}
+    entries = []
+    if used:
+        entries.append(_entry(kind=Kind.SETTLE, amount=0, held_change=-used, items=used_items,
+                              reason=f"job {job_id}: {used_items} items classified", **common))
+    if unused:
+        entries.append(_entry(kind=Kind.RELEASE, amount=unused, held_change=-unused, items=failed_items,
+                              reason=f"job {job_id}: {failed_items} items failed", **common))
+    if entries:
+        _apply(account, entries)
+
+
+@transaction.atomic
+def job_release(*, organization_id: int, job_id: int, reason: str) -> CreditTransaction | None:
+    """Give back every credit still held for a job (it failed or was cancelled)."""
+    hold = _job_hold(job_id)
+    if hold is None:
+        return None
+    account, remaining = _account_locked_for_job(organization_id, job_id)
+    if remaining <= 0:
+        return None
+    return _post(organization_id=organization_id, kind=Kind.RELEASE, amount=remaining, held_change=-remaining,
+                 account=account, reason=f"job {job_id}: {reason}", job_id=job_id,
+                 items=remaining // max(1, hold.price))
+
+
+def estimate(*, project: Project, model_name: str, items: int) -> dict:
+    """What a job would cost and whether the organization can pay for it now."""
+    price = price_per_item(model_name=model_name, item_kind=project.item_kind)
+    cost = items * price
+    enabled = billing_enabled()
+    balance = CreditAccount.objects.filter(organization_id=project.organization_id).values_list(
+        "balance", flat=True).first() or 0
+    return {"billing_enabled": enabled, "model": model_name, "items": items, "price_per_item": price,
+            "cost": cost if enabled else 0, "balance": balance if enabled else None,
+            "missing": max(0, cost - balance) if enabled else 0}
