@@ -105,6 +105,8 @@ def test_no_input_is_a_server_error_and_every_answer_matches_the_schema(case, fu
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {fuzz_world}"}
     response = case.call()
     checks = [status_code_conformance, response_schema_conformance]
-    if case.operation.path != "/api/health":  # its 503 is the documented answer while a worker is down
+    documented = case.operation.definition.raw.get("responses", {})
+    if not (response.status_code == 503 and "503" in documented):
+        # A documented 503 (health with a worker down, billing while Stripe is off) is an answer, not a crash.
         checks.append(not_a_server_error)
     case.validate_response(response, checks=checks)
