@@ -370,7 +370,8 @@ if PRODUCTION:
 
 # --- Content-Security-Policy (django-csp) ---------------------------------------------------------
 # Scripts only from our own static files (or an inline one carrying the request's nonce,
-# {{ CSP_NONCE }}); styles may be inline (templates set widths and colours in style attributes).
+# {{ CSP_NONCE }}); styles may be inline (templates set widths and colours in style attributes). No
+# form-action: the billing page's forms are redirected on to Stripe Checkout.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -381,7 +382,6 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
         "frame-ancestors": [NONE],
     },
 }
