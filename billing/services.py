@@ -279,7 +279,9 @@ def estimate(*, project: Project, model_name: str, items: int) -> dict:
     cost = items * price
     enabled = billing_enabled()
     balance = CreditAccount.objects.filter(organization_id=project.organization_id).values_list(
-        "balance", flat=True).first() or 0
+        "balance", flat=True).first()
+    if balance is None:  # never used: opening the account grants the plan's first month
+        balance = account_open(organization_id=project.organization_id).balance if enabled else 0
     return {"billing_enabled": enabled, "model": model_name, "items": items, "price_per_item": price,
             "cost": cost if enabled else 0, "balance": balance if enabled else None,
             "missing": max(0, cost - balance) if enabled else 0}

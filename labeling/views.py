@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from billing.prices import price_per_item
+from billing.services import estimate
 from labeling.engine import list_models
 from labeling.inference import selectors as job_selectors
 from labeling.inference.jobs import job_create
@@ -62,11 +64,14 @@ def jobs_page(request: HttpRequest, project_id: int) -> HttpResponse:
         else:
             messages.success(request, JOB_STARTED.format(count=job.total, model=job.model_name))
             return redirect("job-page", project_id=project.pk, job_id=job.pk)
-    models = [{"name": spec.name, "unavailable": spec.unavailable_reason()}
+    unlabelled = item_selectors.items_unlabelled_count(project=project)
+    cost = estimate(project=project, model_name=project.default_model, items=unlabelled)
+    models = [{"name": spec.name, "unavailable": spec.unavailable_reason(),
+               "cost": unlabelled * price_per_item(model_name=spec.name, item_kind=project.item_kind)}
               for spec in list_models() if spec.modality == project.item_kind]
     return render(request, "labeling/jobs.html", {
         "project": project, "tab": "jobs", "schema": schema_current(project=project), "can_start": can_start,
-        "unlabelled": item_selectors.items_unlabelled_count(project=project), "models": models,
+        "unlabelled": unlabelled, "models": models, "cost": cost,
         "jobs": job_selectors.jobs_visible_to(user=request.user, project=project)[:50],
     })
 

@@ -157,6 +157,8 @@ def chunk_run(*, job_id: int, index: int) -> None:
     Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(status=Job.Status.RUNNING, started_at=timezone.now())
     items = list(ItemModel.objects.filter(pk__in=chunk.item_ids, project_id=job.project_id)
                  .only("id", "kind", "text", "file"))
+    position = {item_id: i for i, item_id in enumerate(chunk.item_ids)}
+    items.sort(key=lambda item: position[item.id])  # the job's order: texts by length, so batches pad little
     scorer = ProjectScorer(project=job.project, schema=job.schema, base_model=job.model_name)
     scored = _score_by_batch(job_id=job.pk, scorer=scorer, items=items)
     found = {item.id for item in items}

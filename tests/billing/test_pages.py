@@ -80,3 +80,37 @@ def test_staff_grant_credits_from_the_admin_and_it_is_audited(db, settings):
     # The ledger is read-only in the admin.
     assert client.get(f"/admin/billing/credittransaction/{row.pk}/change/").status_code == 200
     assert client.post(f"/admin/billing/credittransaction/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_the_auto_label_page_says_what_the_job_costs_before_it_starts(admin_session, billing_on, settings):
+    from billing.services import INSUFFICIENT_CREDITS, credits_spend
+    from labeling.models import Job
+    from tests.factories import ItemFactory, LabelSchemaFactory
+
+    settings.BILLING_PRICE_TEXT, settings.BILLING_MODEL_PRICES = 40, {}
+    client, user, org = admin_session
+    project = ProjectFactory(organization=org, default_model="vader-sentiment", audit_slice_size=0)
+    LabelSchemaFactory(project=project, categories=["positive", "negative", "neutral"])
+    for i in range(20):
+        ItemFactory(project=project, text=f"a text {i}")
+    page = client.get(f"/projects/{project.pk}/jobs").content.decode()
+    assert ("Costs 800 credits with vader-sentiment (40 per item); your organization has 1000."
+            in page)
+    assert "vader-sentiment (project default) — 800 credits" in page
+    credits_spend(organization_id=org.pk, credits=500, reason="earlier work")
+    page = client.get(f"/projects/{project.pk}/jobs").content.decode()
+    assert "your organization has 500. <strong>300 more are needed:</strong>" in page
+    refused = client.post(f"/projects/{project.pk}/jobs", {"model": "vader-sentiment"}, follow=True).content.decode()
+    assert INSUFFICIENT_CREDITS.format(cost=800, balance=500, missing=300) in refused
+    assert not Job.objects.exists()
+    settings.BILLING_ENABLED = False
+    assert "Free: billing is off on this server." in client.get(f"/projects/{project.pk}/jobs").content.decode()
+
+
+def test_the_export_page_says_exports_are_free(admin_session):
+    from tests.factories import LabelSchemaFactory
+
+    client, user, org = admin_session
+    project = ProjectFactory(organization=org)
+    LabelSchemaFactory(project=project)
+    assert "Cost: free. Exports use no credits." in client.get(f"/projects/{project.pk}/exports").content.decode()

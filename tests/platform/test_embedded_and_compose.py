@@ -101,7 +101,11 @@ def test_docker_compose_services_name_real_entry_points():
         check = services[name]["healthcheck"]["test"]
         if check[:3] == ["CMD", "python", "manage.py"]:
             assert _entry_point_exists(check[1:]), (name, check)
-    assert services["worker"]["command"][2:4] == ["--queues", "default,exports"]
+    # CPU workers take every queue unless told otherwise, and scale with --scale worker=N (no fixed name
+    # or port); GPU workers come with the `gpu` profile and take model work only.
+    assert services["worker"]["command"][2:4] == ["--queues", "${WORKER_QUEUES:-default,inference,exports}"]
+    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
+    assert services["gpu-worker"]["profiles"] == ["gpu"]
     assert services["gpu-worker"]["command"][2:4] == ["--queues", "inference"]
     devices = services["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["capabilities"] == ["gpu"]

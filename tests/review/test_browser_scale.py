@@ -66,7 +66,8 @@ def test_a_thousand_classes_are_searched_and_the_top_five_are_on_keys(live_serve
     assert history.count() == 2
     assert history.nth(0).inner_text().startswith(f"#{items[1].pk}: {paths[285]}")
     assert "undone" in history.nth(0).inner_text()
-    assert history.nth(1).inner_text() == f"#{items[0].pk}: {paths[207]}"
+    assert history.nth(1).inner_text() == f"#{items[0].pk}: {paths[207]}\nUndo"
+    assert history.nth(1).get_by_role("button").get_attribute("aria-label") == f"Undo the decision on #{items[0].pk} (Z)"
     page.screenshot(path=str(artifacts_dir / "review_1000_classes.png"))
 
     live = ReviewDecision.objects.filter(undone_at__isnull=True).order_by("id")

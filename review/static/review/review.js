@@ -300,10 +300,18 @@
   function renderHistory() {
     const list = $("history");
     list.replaceChildren();
+    const latest = state.history.find((entry) => !entry.undone);
     for (const entry of state.history) {
       const row = element("li");
       row.append(element("span", entry.undone ? "undone" : "", `#${entry.item}: ${entry.text}`));
       if (entry.undone) row.append(element("span", "small muted", "undone"));
+      else if (entry === latest) {
+        const button = element("button", "link-button small", "Undo");
+        button.type = "button";
+        button.setAttribute("aria-label", `Undo the decision on #${entry.item} (Z)`);
+        button.addEventListener("click", undo);
+        row.append(button);
+      }
       list.append(row);
     }
     $("history-card").hidden = !state.history.length;
