@@ -1,6 +1,7 @@
 """The accounts API: registration, JWT login, profile, organizations, members, audit log."""
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
@@ -35,6 +36,7 @@ from accounts.serializers import (
     RefreshSerializer,
     RegisterResponseSerializer,
     RegisterSerializer,
+    RevokedSerializer,
     TokenPairSerializer,
 )
 from modelship.openapi import ERRORS, error_responses
@@ -102,12 +104,13 @@ class RefreshView(PublicAuthView):
         serializer = TokenRefreshSerializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
+        except (TokenError, ObjectDoesNotExist) as exc:  # a bad token, or one of a deleted user
             raise AuthenticationFailed(BAD_REFRESH) from exc
         return Response(serializer.validated_data)
 
 
 class LogoutView(APIView):
+    @extend_schema(description="Log out this device: blacklist the given refresh token (it must be the caller's).")
     @extend_schema(request=RefreshSerializer, responses={205: None, 400: ERRORS[400], 401: ERRORS[401]})
     def post(self, request):
         data = RefreshSerializer(data=request.data)
@@ -122,7 +125,17 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
+class LogoutEverywhereView(APIView):
+    @extend_schema(request=None, responses={200: RevokedSerializer, 401: ERRORS[401]},
+                   description="Log out on every device: revoke every refresh token of the caller. Access "
+                               "tokens already issued stay valid until they expire (minutes).")
+    def post(self, request):
+        revoked = services.user_logout_everywhere(user=request.user)
+        return Response(RevokedSerializer({"revoked": revoked}).data)
+
+
 class MeView(APIView):
+    @extend_schema(description="The caller's profile and their role in each of their organizations.")
     @extend_schema(responses={200: MeSerializer, 401: ERRORS[401]})
     def get(self, request):
         user = request.user
@@ -131,6 +144,7 @@ class MeView(APIView):
 
 
 class ProfileView(APIView):
+    @extend_schema(description="Change the caller's name or email.")
     @extend_schema(request=ProfileSerializer, responses={200: MeSerializer, 400: ERRORS[400], 401: ERRORS[401]})
     def put(self, request):
         data = ProfileSerializer(data=request.data)
@@ -141,6 +155,7 @@ class ProfileView(APIView):
 
 
 class PasswordChangeView(APIView):
+    @extend_schema(description="Change the caller's password (the current one is required); every refresh token issued before is revoked, so every device logs in again.")
     @extend_schema(request=PasswordChangeSerializer, responses={204: None, 400: ERRORS[400], 401: ERRORS[401]})
     def post(self, request):
         data = PasswordChangeSerializer(data=request.data)
@@ -179,6 +194,7 @@ class PasswordResetConfirmView(PublicAuthView):
 
 
 class OrganizationListView(APIView):
+    @extend_schema(description='The organizations the caller belongs to, with their role in each.')
     @extend_schema(responses={200: OrganizationSerializer(many=True), 401: ERRORS[401]})
     def get(self, request):
         memberships = list(selectors.memberships_for(user=request.user))
@@ -186,6 +202,7 @@ class OrganizationListView(APIView):
         orgs = [m.organization for m in memberships]
         return Response(OrganizationSerializer(orgs, many=True, context={"roles": roles}).data)
 
+    @extend_schema(description='Create an organization; the caller becomes its admin.')
     @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer, 400: ERRORS[400]})
     def post(self, request):
         data = OrganizationCreateSerializer(data=request.data)
@@ -196,6 +213,7 @@ class OrganizationListView(APIView):
 
 
 class OrganizationDetailView(APIView):
+    @extend_schema(description="One of the caller's organizations (404 for one they are not a member of).")
     @extend_schema(responses={200: OrganizationSerializer, 404: None})
     def get(self, request, org_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
@@ -204,12 +222,14 @@ class OrganizationDetailView(APIView):
 
 
 class MemberListView(APIView):
+    @extend_schema(description="The organization's members and their roles (admins only).")
     @extend_schema(responses={200: MemberSerializer(many=True), 403: None, 404: None})
     def get(self, request, org_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
         require_role(membership, ADMIN)
         return Response(MemberSerializer(selectors.members_of(organization=membership.organization), many=True).data)
 
+    @extend_schema(description='Add a registered user to the organization with a role (admins only).')
     @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer, 400: ERRORS[400], 403: None, 404: None})
     def post(self, request, org_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
@@ -221,6 +241,7 @@ class MemberListView(APIView):
 
 
 class MemberDetailView(APIView):
+    @extend_schema(description="Change a member's role (admins only); the last admin cannot be demoted.")
     @extend_schema(request=MemberRoleSerializer, responses={200: MemberSerializer, 400: ERRORS[400], 403: None, 404: None})
     def patch(self, request, org_id: int, user_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
@@ -231,6 +252,7 @@ class MemberDetailView(APIView):
                                               role=data.validated_data["role"], actor=request.user)
         return Response(MemberSerializer(changed).data)
 
+    @extend_schema(description='Remove a member from the organization (admins only); the last admin cannot be removed.')
     @extend_schema(responses={204: None, 400: ERRORS[400], 403: None, 404: None})
     def delete(self, request, org_id: int, user_id: int):
         membership = selectors.membership_get(user=request.user, organization_id=org_id)
@@ -246,7 +268,8 @@ class AuditEventListView(ListAPIView):
     required_roles = ADMIN
     serializer_class = AuditEventSerializer
 
-    @extend_schema(parameters=[
+    @extend_schema(responses={200: AuditEventSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401],
+                              403: ERRORS[403]}, parameters=[
         OpenApiParameter("actor", int), OpenApiParameter("action", str),
         OpenApiParameter("since", str, description="ISO 8601 date-time, inclusive"),
         OpenApiParameter("until", str, description="ISO 8601 date-time, exclusive"),

@@ -23,6 +23,10 @@ class RefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many refresh tokens were revoked.")
+
+
 class ProfileSerializer(serializers.Serializer):
     full_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     email = serializers.EmailField(required=False)

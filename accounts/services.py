@@ -147,12 +147,14 @@ def user_update_profile(*, user: User, full_name: str | None = None, email: str 
 
 @transaction.atomic
 def user_change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """Set a new password and revoke every refresh token issued under the old one."""
     if not user.check_password(current_password):
         raise DomainError(WRONG_PASSWORD, field="current_password")
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit_record(actor=user, organization=None, action=AuditEvent.Action.USER_PASSWORD_CHANGED, target=user)
+    user_sessions_revoke(user=user)
 
 
 def user_sessions_revoke(*, user: User) -> int:
@@ -163,6 +165,15 @@ def user_sessions_revoke(*, user: User) -> int:
     created = BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in live],
                                                    ignore_conflicts=True)
     return len(created)
+
+
+@transaction.atomic
+def user_logout_everywhere(*, user: User) -> int:
+    """Revoke every refresh token of the user ("log out everywhere"); returns how many were revoked."""
+    revoked = user_sessions_revoke(user=user)
+    audit_record(actor=user, organization=None, action=AuditEvent.Action.USER_LOGGED_OUT_EVERYWHERE, target=user,
+                 metadata={"refresh_tokens": revoked})
+    return revoked
 
 
 def password_reset_request(*, email: str, site_url: str) -> None:

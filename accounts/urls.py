@@ -7,6 +7,7 @@ urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
     path("auth/refresh", api.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-everywhere", api.LogoutEverywhereView.as_view(), name="auth-logout-everywhere"),
     path("auth/me", api.MeView.as_view(), name="auth-me"),
     path("auth/profile", api.ProfileView.as_view(), name="auth-profile"),
     path("auth/password", api.PasswordChangeView.as_view(), name="auth-password"),

@@ -66,7 +66,7 @@ class JobExportCreateView(APIView):
 
     format_name: str | None = None  # set for the format's own path (/api/export/formats/coco/{job_id})
 
-    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404, 409)})
     def post(self, request, job_id: int):
         job = job_get_for_user(user=request.user, job_id=job_id)  # every project role may export
         data = (ExportOptionsSerializer if self.format_name else ExportCreateSerializer)(data=request.data)
@@ -81,7 +81,7 @@ class JobExportCreateView(APIView):
 class JobFormatExportCreateView(JobExportCreateView):
     """Export the items an auto-labeling job predicted in the format the path names (COCO, YOLO, Pascal VOC)."""
 
-    @extend_schema(request=ExportOptionsSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ExportOptionsSerializer, responses={**CREATED, **_errors(400, 401, 403, 404, 409)})
     def post(self, request, job_id: int):
         return super().post(request, job_id)
 
@@ -91,7 +91,7 @@ class ProjectExportCreateView(ProjectScopedView):
 
     project_roles = ANY_PROJECT_ROLE
 
-    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404)})
+    @extend_schema(request=ExportCreateSerializer, responses={**CREATED, **_errors(400, 401, 403, 404, 409)})
     def post(self, request, project_id: int):
         project = self.get_project()
         data = ExportCreateSerializer(data=request.data)

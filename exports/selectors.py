@@ -160,7 +160,10 @@ def export_selection(*, project_id: int, job_id: int | None, options: dict[str, 
     filters = options.get("filters") or {}
     states = filters.get("state") or (
         [Item.State.REVIEWED] + ([Item.State.AUTO_ACCEPTED] if options["include_auto_accepted"] else []))
-    items = Item.objects.filter(project_id=project_id, final_labels__isnull=False, state__in=states)
+    chosen = Q(final_labels__isnull=False, state__in=states)
+    if options.get("model_predictions"):  # items no one decided yet, labelled by the model
+        chosen |= Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))
+    items = Item.objects.filter(chosen, project_id=project_id)
     if job_id is not None:
         items = items.annotate(
             job_prediction=FilteredRelation("predictions", condition=Q(predictions__job_id=job_id)),
@@ -173,8 +176,11 @@ def export_selection(*, project_id: int, job_id: int | None, options: dict[str, 
         items = items.annotate(shown_labels=F("predicted_labels"), shown_confidence=F("confidence"),
                                shown_model=F("prediction__model_name"), shown_probabilities=F("prediction__probabilities"),
                                shown_schema=F("prediction__schema_id"))
+    if options.get("model_predictions"):
+        items = items.filter(~Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))
+                             | Q(shown_labels__isnull=False))
     if options["min_confidence"] is not None:
-        items = items.filter(~Q(state=Item.State.AUTO_ACCEPTED) | Q(shown_confidence__gte=options["min_confidence"]))
+        items = items.filter(Q(final_source__in=Item.HUMAN_SOURCES) | Q(shown_confidence__gte=options["min_confidence"]))
     if options["labels"]:
         items = items.filter(_has_any_label(options["labels"]))
     return _filtered(items, filters)
@@ -201,6 +207,44 @@ def _filtered(items: QuerySet[Item], filters: dict[str, Any]) -> QuerySet[Item]:
     return items
 
 
+NOTHING_TO_EXPORT = "Nothing to export: {reason}."
+NO_ITEMS_YET = "the project has no items yet"
+JOB_PREDICTED_NOTHING_LABELLED = "none of the {predicted} items this job predicted has a final label yet"
+NO_LABELS_AUDIT_FIRST = ("no labelled items yet: {pending} audit items must be reviewed before anything is "
+                         "auto-accepted")
+NO_LABELS_YET = "no labelled items yet: {waiting} items wait for review"
+ONLY_AUTO_ACCEPTED = ("the {auto} labelled items were all auto-accepted; set include_auto_accepted to export "
+                      "them")
+NONE_MATCH = "none of the {labelled} labelled items matches the export's labels and confidence filters"
+ASK_FOR_PREDICTIONS = " (or set model_predictions to export the model's labels)"
+
+
+def export_empty_reason(*, project_id: int, job_id: int | None, options: dict[str, Any]) -> str:
+    """Why an export's selection is empty, in the words a user can act on."""
+    items = Item.objects.filter(project_id=project_id)
+    found = items.aggregate(
+        total=Count("id"),
+        human=Count("id", filter=Q(final_source__in=Item.HUMAN_SOURCES, final_labels__isnull=False)),
+        auto=Count("id", filter=Q(state=Item.State.AUTO_ACCEPTED)),
+        audit_pending=Count("id", filter=Q(in_audit_slice=True) & ~Q(final_source__in=Item.HUMAN_SOURCES)),
+        waiting=Count("id", filter=Q(state__in=(Item.State.PREDICTED, Item.State.NEEDS_REVIEW))),
+    )
+    hint = "" if options.get("model_predictions") or not found["waiting"] else ASK_FOR_PREDICTIONS
+    if not found["total"]:
+        reason = NO_ITEMS_YET
+    elif job_id is not None and not found["human"] and not found["auto"]:
+        predicted = items.filter(predictions__job_id=job_id).count()
+        reason = JOB_PREDICTED_NOTHING_LABELLED.format(predicted=predicted) + hint
+    elif not found["human"] and not found["auto"]:
+        reason = (NO_LABELS_AUDIT_FIRST.format(pending=found["audit_pending"]) if found["audit_pending"]
+                  else NO_LABELS_YET.format(waiting=found["waiting"])) + hint
+    elif not found["human"] and not options["include_auto_accepted"]:
+        reason = ONLY_AUTO_ACCEPTED.format(auto=found["auto"])
+    else:
+        reason = NONE_MATCH.format(labelled=found["human"] + found["auto"])
+    return NOTHING_TO_EXPORT.format(reason=reason)
+
+
 def selection_fingerprint(*, items: QuerySet[Item]) -> dict[str, Any]:
     """What changes when the selected data does: how many items, which (sum and max of ids), the
     latest decision and the latest prediction among them (ids and times only grow, so a new label or
@@ -219,15 +263,24 @@ def selection_fingerprint(*, items: QuerySet[Item]) -> dict[str, Any]:
 
 
 def export_rows(*, items: QuerySet[Item], chunk_size: int, with_probabilities: bool = False):
-    """The selected items as dicts in id order, streamed ``chunk_size`` rows at a time: one query
-    that joins the reviewer's email and the prediction's fields, so memory stays flat in the item count.
-    ``with_probabilities`` adds the shown prediction's probabilities and schema (only when asked: they
-    hold one number per class)."""
+    """The selected items as dicts in id order, ``chunk_size`` rows per query (each joins the reviewer's
+    email and the prediction's fields), so memory stays flat in the item count. ``with_probabilities``
+    adds the shown prediction's probabilities and schema (only when asked: they hold one number per class).
+
+    Each page is read whole by a query of its own (``id > last``), never through a cursor left open
+    while the export writes its progress: on SQLite a write on a connection whose read snapshot another
+    process has moved past fails at once with "database is locked", whatever the busy timeout."""
     extra = ("shown_probabilities", "shown_schema") if with_probabilities else ()
-    return (items.order_by("id")
+    rows = (items.order_by("id")
             .values(*ITEM_COLUMNS, "shown_labels", "shown_confidence", "shown_model", "created_at", "decided_at", *extra,
-                    reviewer=F("decided_by__email"), schema_version=F("final_schema__version"))
-            .iterator(chunk_size=chunk_size))
+                    reviewer=F("decided_by__email"), schema_version=F("final_schema__version")))
+    last = None
+    while True:
+        page = list((rows if last is None else rows.filter(id__gt=last))[:chunk_size])
+        yield from page
+        if len(page) < chunk_size:
+            return
+        last = page[-1]["id"]
 
 
 def export_templates_for(*, project: Project) -> QuerySet[ExportTemplate]:

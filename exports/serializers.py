@@ -92,6 +92,10 @@ class ExportOptionsSerializer(ExportChoiceSerializer):
         help_text='Ratios of "train", "val" and "test" adding up to 1 (default: everything in train).')
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1,
                                     help_text="The split's seed: each item's split is hash(seed, item id).")
+    model_predictions = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Also export items no one has decided yet, labelled with the model's prediction (their state "
+                  "says so). Without it, an export with no labelled item is refused (409) with the reason.")
     include_predictions = serializers.BooleanField(
         required=False, default=True, help_text="Write the model's labels, confidence and name where the format "
                                                 "has room for them.")

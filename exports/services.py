@@ -43,6 +43,7 @@ from exports.formats import (
 from exports.models import Export, ExportTemplate
 from labeling.models import Item, Job
 from modelship.exceptions import DomainError
+from modelship.leases import task_stranded
 from projects.models import LabelSchema, Project
 from projects.selectors import NO_SCHEMA, schema_current
 from projects.storage import project_storage_prefix, stored_files_delete
@@ -56,6 +57,8 @@ SPLIT_SUM = "The split ratios must add up to 1; they add up to {total:g}."
 JOB_OF_ANOTHER_PROJECT = "This job belongs to another project."
 EXPORT_RUN_TASK = "exports.tasks.export_run"  # enqueued by name: the task module imports this one
 EXPORT_STOPPED = "The export stopped unexpectedly ({error}); the details are in the worker's log."
+EXPORT_WORKER_LOST = "The worker writing this export stopped; an identical request started a new export."
+EXPORT_TASK = "exports.tasks.export_run"
 EXPORT_TEMPLATE_NAME_TAKEN = "This project already has an export template named '{name}'."
 
 DEFAULT_SPLIT = {"train": 1.0, "val": 0.0, "test": 0.0}
@@ -115,6 +118,7 @@ def export_options_normalise(*, options: dict[str, Any], class_names: list[str],
         "split": split,
         "seed": int(options.get("seed") or 0),
         "include_predictions": bool(options.get("include_predictions", True)),
+        "model_predictions": bool(options.get("model_predictions", False)),
         "fields": fields,
         "rename": rename,
         "filters": filters,
@@ -175,9 +179,16 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
         Project.objects.select_for_update().filter(pk=project.pk).first()  # one create per project at a time
         items = selectors.export_selection(project_id=project.pk, job_id=job.pk if job else None, options=options)
         fingerprint = selectors.selection_fingerprint(items=items)
+        if not fingerprint["count"]:
+            raise DomainError(selectors.export_empty_reason(project_id=project.pk, job_id=job.pk if job else None,
+                                                            options=options),
+                              status_code=409)
         request_hash = _request_hash(project=project, job=job, schema=schema, format_name=format_name,
                                      options=options, fingerprint=fingerprint)
         cached = selectors.export_cached(project_id=project.pk, request_hash=request_hash)
+        if cached is not None and not cached.is_finished and task_stranded(name=EXPORT_TASK, args=[cached.pk]):
+            _stranded_fail(cached)  # its worker is gone: it never blocks a new request
+            cached = None
         if cached is not None:
             return cached, False
         export = Export.objects.create(
@@ -189,6 +200,12 @@ def export_create(*, project: Project, created_by: User, format_name: str, optio
                                "items": fingerprint["count"]})
         transaction.on_commit(lambda: current_app.send_task(EXPORT_RUN_TASK, args=[export.pk]))
     return export, True
+
+
+def _stranded_fail(export: Export) -> None:
+    Export.objects.filter(pk=export.pk, status__in=(Export.Status.QUEUED, Export.Status.RUNNING)).update(
+        status=Export.Status.FAILED, error=EXPORT_WORKER_LOST, finished_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(hours=settings.EXPORT_TTL_HOURS))
 
 
 # --- export templates ---------------------------------------------------------------------------
@@ -329,7 +346,10 @@ class RecordStream:
         image = self.spec.is_image
         for row in self.rows:
             self.read += 1
-            labels = self._labels(row["final_labels"])
+            final = row["final_labels"]
+            if final is None and self.options.get("model_predictions"):
+                final = row["shown_labels"]  # asked for: the model's labels where no one decided yet
+            labels = self._labels(final)
             if labels is None:
                 self.unknown_label += 1
                 continue
@@ -385,6 +405,7 @@ def _spec(export: Export, *, class_names: list[str], parents: dict[str, str | No
         export_id=export.public_id, created_at=export.created_at,
         columns=tuple((FIELD_COLUMNS[name], export.options.get("rename", {}).get(name, ""))
                       for name in export.options.get("fields") or ()),
+        splits=tuple(name for name in SPLITS if export.options["split"].get(name, 0) > 0),
     )
 
 
@@ -425,16 +446,18 @@ def _write(export: Export, attempt: int) -> Export | None:
         if stream.read - reported[0] < settings.EXPORT_PROGRESS_EVERY:
             return
         reported[0] = stream.read
-        if not Export.objects.filter(pk=export.pk, attempts=attempt, status=Export.Status.RUNNING).update(
-                processed=stream.read):
-            raise ExportSuperseded()
+        # Its own short transaction (no read is open on this connection between pages of rows).
+        with transaction.atomic():
+            if not Export.objects.filter(pk=export.pk, attempts=attempt, status=Export.Status.RUNNING).update(
+                    processed=stream.read):
+                raise ExportSuperseded()
 
     with tempfile.TemporaryFile(dir=settings.EXPORT_TEMP_DIR, prefix="export-") as local:
         try:
             with zipfile.ZipFile(local, "w", allowZip64=True) as zf:
                 summary = write_export(export.format, zf, spec, stream, progress=progress)
         finally:
-            rows.close()  # a server-side cursor is released now, not when the generator is collected
+            rows.close()
         size = local.seek(0, 2)
         local.seek(0)
         name = default_storage.save(_storage_name(export), File(local, name=export.download_name))

@@ -4,12 +4,15 @@
 ``python celery_worker.py --queues inference``), ``exports`` takes dataset exports.
 """
 
+import logging
 import os
 
 from celery import Celery, bootsteps, signals
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "modelship.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("modelship")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -102,6 +105,46 @@ def threads_configure(**kwargs):
     from labeling.engine.runtime import configure_threads
 
     configure_threads(int(os.environ.get(THREADS_VARIABLE) or 1))
+
+
+# Task leases (modelship/leases.py): what each worker holds, so that a killed worker's work is sent again.
+@signals.task_received.connect
+def _lease_take(sender=None, request=None, **kwargs):
+    from modelship.leases import lease_take
+
+    try:
+        lease_take(task_id=request.id, name=request.name, args=request.args, kwargs=request.kwargs,
+                   worker=request.hostname, worker_pid=os.getpid())
+    except Exception:  # never lose the message over its bookkeeping; the broker's own redelivery remains
+        logger.exception("could not record the lease of %s", request.id)
+
+
+@signals.task_prerun.connect
+def _lease_start(sender=None, task_id=None, **kwargs):
+    from modelship.leases import lease_start
+
+    try:
+        lease_start(task_id=task_id)
+    except Exception:
+        logger.exception("could not stamp the lease of %s", task_id)
+
+
+@signals.task_postrun.connect
+def _lease_release(sender=None, task_id=None, task=None, **kwargs):
+    from modelship.leases import lease_release
+
+    try:
+        lease_release(task_id=task_id, worker=getattr(task.request, "hostname", "") if task else "")
+    except Exception:
+        logger.exception("could not release the lease of %s", task_id)
+
+
+@app.task(name="modelship.tasks.sweep")
+def sweep() -> int:
+    """Send again the tasks of workers that stopped (run by Celery beat every MODELSHIP_SWEEP_SECONDS)."""
+    from modelship.leases import leases_recover
+
+    return leases_recover()
 
 
 @app.task(name="modelship.tasks.ping")

@@ -1,8 +1,9 @@
 """``make run``: ModelShip on one machine with no external service.
 
 Migrates the SQLite database under ``MODELSHIP_DATA_DIR``, then runs the web server
-(gunicorn) and a real Celery worker on the filesystem broker, side by side, until
-interrupted. If either process dies, the other is stopped too.
+(gunicorn), a real Celery worker on the filesystem broker and Celery beat (the sweeper that sends
+again the tasks of a worker that stopped), side by side, until interrupted. If one process dies,
+the others are stopped too.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def main() -> int:
          "--concurrency", os.environ.get("CELERY_CONCURRENCY", "1"), "--loglevel", "WARNING"],
         env=env, cwd=ROOT,
     )
+    beat = subprocess.Popen(  # sends again the tasks of a worker that stopped (modelship/leases.py)
+        [sys.executable, "-m", "celery", "-A", "modelship", "beat", "--loglevel", "WARNING",
+         "--schedule", str(data_dir / "celerybeat-schedule")],
+        env=env, cwd=ROOT,
+    )
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "modelship.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
@@ -95,7 +101,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     code = 0
     while not stopping:
-        for proc, name in ((worker, "worker"), (web, "web server")):
+        for proc, name in ((worker, "worker"), (beat, "beat"), (web, "web server")):
             if proc.poll() is not None:
                 print(f"The {name} exited with code {proc.returncode}; stopping.", file=sys.stderr)
                 code = proc.returncode or 1
@@ -109,10 +115,10 @@ def main() -> int:
                 _step(f"Still starting ({time.monotonic() - started:.0f} s): {down}")
                 next_note += 10
         time.sleep(0.5)
-    for proc in (web, worker):
+    for proc in (web, beat, worker):
         if proc.poll() is None:
             proc.terminate()
-    for proc in (web, worker):
+    for proc in (web, beat, worker):
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -8,11 +8,13 @@ safeguards (a required ``SECRET_KEY``, HTTPS-only cookies, HSTS).
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "csp",
     "modelship",
     "accounts",
     "projects",
@@ -70,12 +73,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "modelship.middleware.BodyLengthRequired",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "modelship.urls"
@@ -92,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -102,6 +108,7 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'modelship.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "modelship.sqlite"  # numbers beyond 64 bits match nothing, as on PostgreSQL
     # Web and worker processes share the file: wait for a writer instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -211,6 +218,8 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seco
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=7 * 24)  # hours an invitation link stays valid
 
 # --- REST API -------------------------------------------------------------------------------
+JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=DATA_UPLOAD_MAX_MEMORY_SIZE)  # one JSON request body
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)  # nesting levels of a JSON request body
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -221,7 +230,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "modelship.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
+        "modelship.throttles.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env("THROTTLE_USER", default="5000/hour"),
@@ -229,9 +238,21 @@ REST_FRAMEWORK = {
         "auth": env("THROTTLE_AUTH", default="10/minute"),
         "quick": env("THROTTLE_QUICK", default="30/minute"),
     },
+    "DEFAULT_PARSER_CLASSES": [
+        "modelship.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "modelship.exceptions.exception_handler",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    "NUM_PROXIES": 0,  # never DRF's own X-Forwarded-For reading: modelship.throttles.client_ip decides
 }
+# Proxies (addresses or networks) whose X-Forwarded-For names the client; none by default.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as _exc:
+        raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_exc}") from None
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -252,6 +273,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"jwtAuth": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "modelship.openapi.document_common_errors",
+    ],
     # Choice sets that share a field name ("role", "status") get one stable name each.
     "ENUM_NAME_OVERRIDES": {
         "OrganizationRoleEnum": "accounts.models.Role",
@@ -310,10 +335,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 # Covering indexes (INCLUDE columns, for index-only analytics reads) are PostgreSQL's; SQLite builds
 # the same indexes on their key columns alone, which is all the embedded default needs.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
-# Periodic tasks, run by `celery beat`. Analytics: today's statistics row per project and the
-# compaction of the trigger-kept item counts.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis hands a killed worker's unacknowledged messages back after this long: never while a task may
+    # still be running (the hard time limit), and the sweeper (modelship/leases.py) is faster anyway.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+# Periodic tasks, run by `celery -A modelship beat` (the compose `beat` service; `make run` starts one):
+# the sweeper that sends again a stopped worker's tasks, export expiry, and analytics' statistics row per
+# project (with the compaction of the trigger-kept item counts).
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+MODELSHIP_SWEEP_SECONDS = env.float("MODELSHIP_SWEEP_SECONDS", default=30.0)
 ANALYTICS_STATS_MINUTES = env.int("ANALYTICS_STATS_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "modelship.tasks.sweep", "schedule": MODELSHIP_SWEEP_SECONDS},
+    "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
     "analytics-daily-stats": {"task": "analytics.tasks.daily_stats_record",
                               "schedule": ANALYTICS_STATS_MINUTES * 60.0},
 }
@@ -324,8 +358,13 @@ INFERENCE_CHUNK_MAX = 256
 CLASSIFY_BATCH_MAX_ITEMS = env.int("CLASSIFY_BATCH_MAX_ITEMS", default=1000)
 CLASSIFY_TEXT_MAX_CHARS = env.int("CLASSIFY_TEXT_MAX_CHARS", default=20000)
 QUICK_TEXT_MAX_CHARS = env.int("QUICK_TEXT_MAX_CHARS", default=1000)
+# The check of a project's default_model (a callable(name=, kind=) raising DomainError): projects calls it
+# without importing labeling, which owns the models.
+PROJECT_MODEL_CHECK = "labeling.inference.jobs.model_check"
 ACTIVE_LEARNING_POOL_MAX = env.int("ACTIVE_LEARNING_POOL_MAX", default=20000)
 MODELSHIP_HEARTBEAT_SECONDS = env.float("MODELSHIP_HEARTBEAT_SECONDS", default=10.0)
+# A worker silent for this long is gone: the sweeper sends its tasks again.
+MODELSHIP_WORKER_STALE_SECONDS = env.float("MODELSHIP_WORKER_STALE_SECONDS", default=MODELSHIP_HEARTBEAT_SECONDS * 3)
 MODELSHIP_REQUIRE_SERVICES = env.bool("MODELSHIP_REQUIRE_SERVICES", default=False)
 
 # --- Production safeguards ------------------------------------------------------------------
@@ -338,6 +377,24 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------------
+# Scripts only from our own static files (or an inline one carrying the request's nonce,
+# {{ CSP_NONCE }}); styles may be inline (templates set widths and colours in style attributes). No
+# form-action: the billing page's forms are redirected on to Stripe Checkout.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -17,6 +17,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] != "modelship.sqlite":  # noqa: F405
     # Concurrent suites on one server must not share (and drop) each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}  # noqa: F405

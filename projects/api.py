@@ -81,6 +81,7 @@ class ProjectDetailView(ProjectScopedView):
     project_roles = {"GET": ANY_PROJECT_ROLE, "PUT": MANAGERS, "PATCH": MANAGERS, "DELETE": MANAGERS}
     project_counts = True
 
+    @extend_schema(description="A project of the caller's organizations, with its settings, item count and the caller's role.")
     @extend_schema(responses={200: ProjectSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int):
         return Response(ProjectSerializer(self.get_project()).data)
@@ -94,6 +95,7 @@ class ProjectDetailView(ProjectScopedView):
         services.project_update(project=project, actor=request.user, **data.validated_data)
         return Response(ProjectSerializer(project).data)
 
+    @extend_schema(description='Change settings; only the fields given change (the same as PUT).')
     @extend_schema(request=ProjectUpdateSerializer, responses={200: ProjectSerializer, **_errors(400, 401, 403, 404)})
     def patch(self, request, project_id: int):
         return self.put(request, project_id)
@@ -137,6 +139,7 @@ class LabelSchemaView(ProjectScopedView):
 
 
 class LabelSchemaVersionListView(ProjectScopedView):
+    @extend_schema(description="Every version of the project's label schema, newest first, with its category count.")
     @extend_schema(responses={200: LabelSchemaSummarySerializer(many=True), **_errors(401, 404)})
     def get(self, request, project_id: int):
         project = self.get_project()
@@ -144,6 +147,7 @@ class LabelSchemaVersionListView(ProjectScopedView):
 
 
 class LabelSchemaVersionDetailView(ProjectScopedView):
+    @extend_schema(description="One version of the project's label schema with its categories.")
     @extend_schema(responses={200: LabelSchemaSerializer, **_errors(401, 404)})
     def get(self, request, project_id: int, version: int):
         project = self.get_project()
@@ -165,6 +169,7 @@ class AssignView(ProjectScopedView):
 
 
 class AssignmentListView(ProjectScopedView):
+    @extend_schema(description='Who has a role in the project, and their daily targets.')
     @extend_schema(responses={200: AssignmentSerializer(many=True), **_errors(401, 404)})
     def get(self, request, project_id: int):
         project = self.get_project()
@@ -174,6 +179,7 @@ class AssignmentListView(ProjectScopedView):
 class AssignmentDetailView(ProjectScopedView):
     project_roles = MANAGERS
 
+    @extend_schema(description="Remove a user's role in the project.")
     @extend_schema(responses={204: None, **_errors(401, 403, 404)})
     def delete(self, request, project_id: int, user_id: int):
         project = self.get_project()

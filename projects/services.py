@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.module_loading import import_string
 
 from accounts.models import AuditEvent, Membership, Organization, User
 from accounts.plans import limit_check
@@ -46,6 +48,21 @@ def _check_name_free(*, organization_id: int, name: str, exclude_id: int | None 
         raise DomainError(PROJECT_NAME_TAKEN.format(name=name), field="name")
 
 
+def _default_model_check(*, name: str, project_type: str) -> None:
+    """A project's ``default_model`` must be a model that classifies its items and loads here (or blank).
+
+    The models are labeling's; projects does not import it, so the check is the callable named by
+    ``PROJECT_MODEL_CHECK`` (``labeling.inference.jobs.model_check``), wired in the settings."""
+    if not name:
+        return
+    model_check = import_string(settings.PROJECT_MODEL_CHECK)
+    kind = Project(project_type=project_type).item_kind
+    try:
+        model_check(name=name, kind=kind)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="default_model") from None
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -74,6 +91,7 @@ def project_create(
     if unknown:
         raise ValueError(f"not a project setting: {sorted(unknown)}")
     name = name.strip()
+    given_model = default_model.strip()
     if template:
         found = template_get(template)
         if found is None:
@@ -89,6 +107,7 @@ def project_create(
                       "max_labels": found.max_labels, "categories": list(found.categories)}
     if not project_type:
         raise DomainError(PROJECT_TYPE_REQUIRED, field="project_type")
+    _default_model_check(name=given_model, project_type=project_type)
     _check_name_free(organization_id=organization.pk, name=name)
     limit_check(organization=organization, what="projects", existing=Project.objects.filter(organization=organization))
     try:
@@ -124,6 +143,9 @@ def project_update(*, project: Project, actor: User, **changes: Any) -> Project:
     changed = {field: value for field, value in changes.items() if getattr(project, field) != value}
     if not changed:
         return project
+    if "default_model" in changed:
+        changed["default_model"] = changed["default_model"].strip()
+        _default_model_check(name=changed["default_model"], project_type=project.project_type)
     for field, value in changed.items():
         setattr(project, field, value)
     try:

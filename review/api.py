@@ -134,6 +134,7 @@ class AdjudicationView(ProjectScopedView):
 class GoldView(ProjectScopedView):
     project_roles = {"GET": MANAGERS, "POST": MANAGERS}
 
+    @extend_schema(description="The project's gold items (known answers mixed into reviewers' queues to measure them).")
     @extend_schema(parameters=[ProjectQuerySerializer],
                    responses={200: GoldItemSerializer(many=True), **_errors(400, 401, 403, 404)})
     def get(self, request):
@@ -155,6 +156,7 @@ class GoldView(ProjectScopedView):
 class ReviewSettingsView(ProjectScopedView):
     project_roles = {"GET": PROJECT_REVIEWERS, "PUT": MANAGERS}
 
+    @extend_schema(description="The project's review settings: lease length and overlap.")
     @extend_schema(parameters=[ProjectQuerySerializer],
                    responses={200: ReviewSettingsOutSerializer, **_errors(400, 401, 403, 404)})
     def get(self, request):

@@ -112,11 +112,11 @@ def reliability(*, project: Project, bins: int = RELIABILITY_BINS) -> dict:
 
 def calibration_report(*, project: Project, schema: LabelSchema | None = None) -> dict:
     """What the project shows about its model: temperature, ECE before and after the fit, the threshold
-    and the precision statement (empty before the project has a schema and a model)."""
+    and the precision statement; every field, with its empty value before a schema and a model exist."""
     schema = schema if schema is not None else schema_current(project=project)
-    if schema is None or not project.default_model:
-        return {}
-    head = active_head(project=project, base_model=project.default_model, schema=schema)
+    head = None
+    if schema is not None and project.default_model:
+        head = active_head(project=project, base_model=project.default_model, schema=schema)
     name = effective_model_name(project.default_model, head)
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
     audit = Item.objects.filter(project=project, in_audit_slice=True).aggregate(

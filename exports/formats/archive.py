@@ -208,6 +208,12 @@ class ExportArchive:
         """A member open for writing; pass ``size`` when known so zipfile can choose ZIP64."""
         return self.zf.open(self._info(name, compress, size), "w")
 
+    def add_directory(self, name: str) -> None:
+        """An empty folder (a ``name/`` entry), which unzip and zipfile recreate as a directory."""
+        info = zipfile.ZipInfo(member_path(name) + "/", date_time=self.date_time)
+        info.external_attr = (0o40755 << 16) | 0x10
+        self.zf.writestr(info, b"")
+
     def write_bytes(self, name: str, data: bytes, *, compress: bool) -> None:
         with self.open(name, compress=compress, size=len(data)) as target:
             target.write(data)

@@ -1,6 +1,7 @@
 """Label Studio: ``tasks.json`` to import, ``label_config.xml`` for the project, and ``images/``.
 
-Each task has ``data`` (``image``, or ``text``, and ``item_id``), ``meta`` (split, state, reviewer,
+Each task has ``id`` (the item's id: label-studio-converter keys every row on it), ``data``
+(``image``, or ``text``, and ``item_id``), ``meta`` (split, state, reviewer,
 original file name), ``annotations`` (the final labels as a ``choices`` result, and boxes as
 ``rectanglelabels`` results in percent of the image) and ``predictions`` (the model's labels, with
 ``model_version`` and ``score``). ``label_config.xml`` declares the matching ``Choices`` (and
@@ -81,6 +82,7 @@ def write_label_studio(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[
             final = _results(spec, record, record.labels, width, height, with_boxes=True)
             predicted = _results(spec, record, record.predicted_labels, width, height, with_boxes=False)
             task = {
+                "id": record.item_id,
                 "data": data,
                 "meta": {"split": record.split, "state": record.state, "reviewer": record.reviewer,
                          "original_file_name": record.file_name},

@@ -51,6 +51,8 @@ class ExportSpec:
     ``category_parents`` maps a class name to its parent in the schema hierarchy (or None for a
     root); COCO writes the parent as the category's supercategory. ``has_boxes`` says the items
     carry bounding boxes: YOLO then writes its detection layout instead of class folders.
+    ``splits`` are the splits the export asked for (a ratio above 0): layouts with a folder per
+    split write each of them, even one that happens to receive no item.
     """
 
     project_name: str
@@ -62,6 +64,7 @@ class ExportSpec:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     has_boxes: bool = False
     columns: tuple[tuple[str, str], ...] = ()
+    splits: Sequence[str] = ()
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -9,6 +9,9 @@ accepts ``test`` for the 2007 layout only.)
 - ``ImageSets/Main/<class>_<set>.txt``: every image of the set, ``<id>  1`` when the image has the
   class among its final labels and ``<id> -1`` when not. Multi-label projects fit naturally.
 
+- ``labelmap.txt``: the classes in schema order, one ``name:color:parts:actions`` line each (colors,
+  parts and actions left empty), which datumaro reads to declare labels beyond VOC's twenty.
+
 The set lists need every item of a split per class, so ids and labels are spooled to temporary files
 and the lists written from them at the end (one pass over the spool per class).
 """
@@ -84,11 +87,17 @@ def write_pascal_voc(zf: zipfile.ZipFile, spec: ExportSpec, records: Iterable[Ex
             spools[record.split].write(f"{image_id}\t{','.join(map(str, sorted(indices)))}\n")
             counter.tick()
         _write_image_sets(archive, spec, spools)
+        archive.write_text(member_path(VOC_ROOT, "labelmap.txt"), label_map(spec))
     finally:
         for spool in spools.values():
             spool.close()
     counter.finish()
     return ExportSummary(items_read=counter.done, items_written=counter.done)
+
+
+def label_map(spec: ExportSpec) -> str:
+    """datumaro's ``labelmap.txt``: a comment naming the fields, then ``<class>:::`` per class."""
+    return "# label:color_rgb:parts:actions\n" + "".join(f"{name}:::\n" for name in spec.class_names)
 
 
 def _write_image_sets(archive: ExportArchive, spec: ExportSpec, spools: dict[str, Spool]) -> None:

@@ -27,6 +27,7 @@ def _job_project(request, job_id: int, roles):
 
 
 class StrategiesView(APIView):
+    @extend_schema(description='The active-learning strategies, what each needs (probabilities, embeddings, labels) and what it can use.')
     @extend_schema(responses={200: StrategySerializer(many=True), **_errors(401)})
     def get(self, request):
         return Response(list_strategies())
@@ -89,6 +90,7 @@ class LabelIssueScanView(ProjectScopedView):
 class LabelIssueResolveView(APIView):
     project_roles = PROJECT_REVIEWERS
 
+    @extend_schema(description='Resolve an open label issue: keep the human label, or relabel the item with `labels`.')
     @extend_schema(request=LabelIssueResolveSerializer, responses={200: LabelIssueSerializer,
                                                                    **_errors(400, 401, 403, 404, 409)})
     def post(self, request, issue_id: int):

@@ -4,7 +4,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +34,7 @@ from labeling.items.imports import UploadFile
 from labeling.items.serializers import ImportJobSerializer
 from modelship.exceptions import DomainError
 from modelship.openapi import error_responses as _errors
+from modelship.parsers import JSONParser
 from modelship.throttles import IPRateThrottle
 from projects.permissions import ANY_PROJECT_ROLE, UPLOADERS
 from projects.scoping import ProjectScopedListView, ProjectScopedView
@@ -133,7 +134,8 @@ class ClassifyTextBatchView(ProjectScopedView):
     @extend_schema(request=TextBatchSerializer, responses={202: BatchJobSerializer,
                                                            **_errors(400, 401, 402, 403, 404, 413)})
     def post(self, request):
-        _check_batch(len(request.data.get("texts") or []) if isinstance(request.data.get("texts"), list) else 0)
+        texts = request.data.get("texts") if isinstance(request.data, dict) else None
+        _check_batch(len(texts) if isinstance(texts, list) else 0)
         data = TextBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -202,6 +204,7 @@ class JobListView(ProjectScopedListView):
 
 
 class JobDetailView(APIView):
+    @extend_schema(description='An auto-labeling job: status, items done and failed, progress, the error if it failed.')
     @extend_schema(responses={200: JobSerializer, **_errors(401, 404)})
     def get(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id)
@@ -209,6 +212,7 @@ class JobDetailView(APIView):
 
 
 class JobCancelView(APIView):
+    @extend_schema(description='Cancel a queued or running job; chunks not yet run are dropped (409 once it has finished).')
     @extend_schema(request=None, responses={200: JobSerializer, **_errors(401, 403, 404, 409)})
     def post(self, request, job_id: int):
         job = selectors.job_get_for_user(user=request.user, job_id=job_id, require=UPLOADERS)

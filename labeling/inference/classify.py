@@ -9,7 +9,7 @@ import numpy as np
 from django.db import transaction
 
 from accounts.models import Membership, Role, User
-from labeling.engine import Category, get_classifier
+from labeling.engine import Category, LabelSetError, get_classifier
 from labeling.inference.jobs import NO_SCHEMA, job_create, model_check, model_resolve
 from labeling.inference.scoring import ProjectScorer
 from labeling.items.imports import UploadFile, upload_receive
@@ -58,7 +58,10 @@ def classify_now(*, kind: str, value: str | bytes, model_name: str | None = None
         if schema is None:
             raise DomainError(NO_SCHEMA, field="project")
         scorer = ProjectScorer(project=project, schema=schema, base_model=name)
-        scored = scorer.score([value])[0]
+        try:
+            scored = scorer.score([value])[0]
+        except LabelSetError as exc:  # the project's categories are not ones this model predicts
+            raise DomainError(str(exc), field="model" if model_name else "project") from None
         if scored.error:
             raise DomainError(scored.error)
         return {"model": scorer.model_name, "labels": scored.labels, "confidence": scored.confidence,
@@ -68,7 +71,10 @@ def classify_now(*, kind: str, value: str | bytes, model_name: str | None = None
     if spec.any_label_set and not categories:
         raise DomainError(CATEGORIES_NEEDED.format(name=name), field="categories")
     classifier = get_classifier(name)
-    result = classifier.classify([value], [Category(c) for c in categories] if categories else None)
+    try:
+        result = classifier.classify([value], [Category(c) for c in categories] if categories else None)
+    except LabelSetError as exc:
+        raise DomainError(str(exc), field="categories") from None
     row = result[0]
     if not row.ok:
         raise DomainError(row.error)

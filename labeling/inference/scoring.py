@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.core.files.storage import default_storage
 
-from labeling.engine import Category, FewShotHead, apply_temperature, get_classifier, model_spec
+from labeling.engine import Category, FewShotHead, UnknownModelError, apply_temperature, get_classifier, model_spec
 from labeling.engine.registry import TEXT_MODEL
 from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration
 from projects.models import LabelSchema, Project
@@ -91,8 +91,11 @@ def embedding_model_for(project: Project) -> str | None:
     base = project.default_model
     if not base:
         return None
-    if model_spec(base).embedding_dim is not None:
-        return base
+    try:
+        if model_spec(base).embedding_dim is not None:
+            return base
+    except UnknownModelError:  # a stored model this server no longer knows: nothing to learn from
+        return None
     return TEXT_MODEL if project.item_kind == Item.Kind.TEXT else None
 
 

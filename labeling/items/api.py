@@ -68,6 +68,7 @@ class UploadView(ProjectScopedView):
 class ImportJobListView(ProjectScopedListView):
     serializer_class = ImportJobSerializer
 
+    @extend_schema(description="The project's imports (uploads), newest first, with their counts and status.")
     @extend_schema(parameters=[ImportJobFilterSerializer], responses={200: ImportJobSerializer(many=True),
                                                                      **_errors(400, 401, 404)})
     def get(self, request):
@@ -79,6 +80,7 @@ class ImportJobListView(ProjectScopedListView):
 
 
 class ImportJobDetailView(APIView):
+    @extend_schema(description='One import: status, progress and the per-file report (poll it after a 202).')
     @extend_schema(responses={200: ImportJobSerializer, **_errors(401, 404)})
     def get(self, request, import_id: int):
         job = selectors.import_job_get_for_user(user=request.user, import_job_id=import_id)

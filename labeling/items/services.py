@@ -82,6 +82,10 @@ class ItemWriter:
         # Files written whose rows are not committed for good yet; shared with the caller, who
         # deletes them if its own transaction rolls back.
         self.uncommitted_names: list[str] = uncommitted_names if uncommitted_names is not None else []
+        # Contents this run has reported accepted (64-bit prefixes of their hashes): an item of this
+        # import already in the database is this run's own when its content is here, else a row an
+        # earlier run wrote before it crashed.
+        self.accepted_here: set[int] = set()
 
     def seen_in_batch(self, content_hash: str) -> PendingItem | None:
         return self.pending.get(content_hash)
@@ -171,15 +175,20 @@ class ItemWriter:
         )
 
     def _report(self, pending: list[PendingItem], existing: dict, ids: dict[str, int]) -> None:
+        """Each content counts once as accepted per run: a repeat is a duplicate whichever batch it falls in."""
         job_id = self.import_job.pk if self.import_job else None
         for p in pending:
+            key = int(p.content_hash[:16], 16)
             if p.content_hash in ids:
                 item_id = ids[p.content_hash]
                 self.report.accepted(file=p.file, archive=p.archive, line=p.line, item=item_id)
+                self.accepted_here.add(key)
             else:
                 item_id, from_job = existing[p.content_hash]
-                if job_id is not None and from_job == job_id:  # this import, run again after a crash
+                if job_id is not None and from_job == job_id and key not in self.accepted_here:
+                    # this import, run again after a crash: the row an earlier run wrote counts once
                     self.report.accepted(file=p.file, archive=p.archive, line=p.line, item=item_id)
+                    self.accepted_here.add(key)
                 else:
                     self.report.duplicate(file=p.file, archive=p.archive, line=p.line, item=item_id)
             for file, archive, line in p.duplicates:

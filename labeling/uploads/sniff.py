@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -90,11 +93,60 @@ def image_inspect(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
             stream.seek(0)
             with Image.open(stream) as image:
                 image.load()  # verify() misses truncated data; a full decode does not
+            if fmt == "PNG":
+                stream.seek(0)
+                missing = png_rows_missing(stream)
+                if missing:
+                    raise Rejected(messages.IMAGE_PIXELS_MISSING.format(missing=missing, height=height))
     except Rejected:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError):
         raise Rejected(messages.IMAGE_CORRUPT) from None
     except Exception:  # a damaged file can make a decoder fail in any way; none of them is usable
         raise Rejected(messages.IMAGE_CORRUPT) from None
+    stream.seek(0)
     return ImageInfo(format=fmt, mime_type=Image.MIME.get(fmt, "application/octet-stream"),
                      width=width, height=height, extension=FORMAT_EXTENSIONS[fmt])
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def png_rows_missing(stream: BinaryIO) -> int:
+    """How many rows' worth of pixel data a PNG lacks (0 for a whole image).
+
+    Pillow fills an image whose compressed data ends early (a complete zlib stream that holds fewer
+    rows than the header promises) with black and reports nothing; this counts the bytes the IDAT
+    stream really inflates to, without keeping them.
+    """
+    stream.read(8)
+    length, kind = struct.unpack(">I4s", stream.read(8))
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", stream.read(13))
+    stream.read(length - 13 + 4)
+    bits = depth * _PNG_CHANNELS.get(colour, 4)
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    rows, expected = 0, 0
+    for x0, y0, dx, dy in passes:
+        pass_width, pass_height = math.ceil(max(width - x0, 0) / dx), math.ceil(max(height - y0, 0) / dy)
+        if pass_width and pass_height:
+            rows += pass_height
+            expected += pass_height * (1 + math.ceil(pass_width * bits / 8))
+    inflater = zlib.decompressobj()
+    inflated = 0
+    while header := stream.read(8):
+        if len(header) < 8:
+            break
+        length, kind = struct.unpack(">I4s", header)
+        if kind == b"IEND":
+            break
+        data = stream.read(length)
+        stream.read(4)
+        if kind != b"IDAT":
+            continue
+        while data and not inflater.eof:
+            inflated += len(inflater.decompress(data, 1 << 20))
+            data = inflater.unconsumed_tail
+    if inflated >= expected:
+        return 0
+    return max(1, math.ceil((expected - inflated) / expected * rows))

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from exports import services, tasks
+from exports import selectors, services, tasks
 from exports.formats import FORMATS
 from exports.models import Export
 from labeling.models import Item
@@ -137,7 +137,7 @@ def test_a_viewer_asks_for_a_project_export_and_gets_it_queued(client, texts, vi
         "id": export.public_id, "project": texts.project.pk, "job": None, "format": "jsonl",
         "options": {"include_auto_accepted": False, "min_confidence": None, "labels": None,
                     "split": {"train": 1.0, "val": 0.0, "test": 0.0}, "seed": 0, "include_predictions": True,
-                        "fields": None, "rename": {}, "filters": {}, "template": None},
+                    "model_predictions": False, "fields": None, "rename": {}, "filters": {}, "template": None},
         "schema_version": 1, "status": "queued", "total": 5, "processed": 0, "written": 0, "skipped": 0,
         "size_bytes": 0, "error": "", "download_name": f"{export.public_id}.zip", "download_url": None,
         "created_by": viewer.email, "created_at": body["created_at"], "started_at": None, "finished_at": None,
@@ -438,13 +438,40 @@ def test_creating_an_export_sweeps_expired_ones(client, texts):
     assert (export.status, export.file.name) == ("expired", "")
 
 
-def test_an_export_of_a_project_with_no_matching_items_is_an_empty_dataset(client, texts):
-    Item.objects.filter(project=texts.project).update(state="needs_review")
+def test_an_export_with_nothing_labelled_is_409_with_the_reason_unless_model_labels_are_asked_for(client, texts):
+    Item.objects.filter(project=texts.project).exclude(state__in=["needs_review", "predicted", "unlabelled"]).delete()
+    Item.objects.filter(project=texts.project).update(in_audit_slice=True)
 
-    export = _run(_project_export(client, texts).json()["id"])
+    resp = _project_export(client, texts)
+    assert resp.status_code == 409
+    assert resp.json() == {"detail": selectors.NOTHING_TO_EXPORT.format(
+        reason=selectors.NO_LABELS_AUDIT_FIRST.format(pending=3) + selectors.ASK_FOR_PREDICTIONS)}
+    assert Export.objects.count() == 0
 
-    assert (export.status, export.total, export.written) == ("succeeded", 0, 0)
-    assert _jsonl(export) == []
+    rows = _exported(client, texts, model_predictions=True)
+    # The model's labels, where it predicted; the unlabelled item has none to give.
+    assert {row["item_id"]: (tuple(row["labels"]), row["state"]) for row in rows} == {
+        texts.items["needs_review"].pk: (texts.label_sets[1], "needs_review"),
+        texts.items["predicted"].pk: (texts.label_sets[1], "predicted"),
+    }
+
+
+def test_an_export_whose_filters_match_nothing_says_which(client, texts):
+    Item.objects.filter(project=texts.project, final_source__in=["review", "import"]).delete()
+    resp = _project_export(client, texts)
+    assert resp.status_code == 409
+    assert resp.json() == {"detail": selectors.NOTHING_TO_EXPORT.format(
+        reason=selectors.ONLY_AUTO_ACCEPTED.format(auto=2))}
+    resp = _project_export(client, texts, include_auto_accepted=True, min_confidence=0.99)
+    assert resp.status_code == 409
+    assert resp.json() == {"detail": selectors.NOTHING_TO_EXPORT.format(reason=selectors.NONE_MATCH.format(labelled=2))}
+
+
+def test_an_export_of_a_project_without_items_is_409(client, texts):
+    Item.objects.filter(project=texts.project).delete()
+    resp = _project_export(client, texts, format="csv")
+    assert resp.status_code == 409
+    assert resp.json() == {"detail": selectors.NOTHING_TO_EXPORT.format(reason=selectors.NO_ITEMS_YET)}
 
 
 def test_deleting_a_project_deletes_its_exports_and_their_files(client, texts, django_capture_on_commit_callbacks):

@@ -124,7 +124,8 @@ def read_pytorch(root: Path, classes: list[str], kind: str) -> Labels:
     if kind == "image":
         names = _class_of_folder(classes)
         for split in _splits_present(root):
-            dataset = ImageFolder(str(root / split))
+            dataset = ImageFolder(str(root / split), allow_empty=True)  # as Ultralytics opens a split
+            assert dataset.classes == sorted(names)  # every class, in every split
             for path, index in dataset.samples:
                 found[int(Path(path).name.split("_", 1)[0])] = (names[dataset.classes[index]],)
         return found

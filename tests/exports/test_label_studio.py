@@ -63,3 +63,33 @@ def test_label_studio_boxes_are_rectangles_in_percent(export, box_project):
     assert tasks[32]["annotations"][0]["result"][1]["value"]["width"] == 100.0
     config = ElementTree.parse(written.root / "label_config.xml").getroot()
     assert [c.get("value") for c in config.find("RectangleLabels")] == ["car", "person"]
+
+
+def _converter_rows(tasks: list[dict], output_tags: set[str]) -> list[dict]:
+    """What label-studio-converter's Converter.annotation_result_from_task makes of each task (its
+    JSON-MIN and CSV exports are built on it): ``task['id']`` is read unconditionally, results are
+    taken from annotations not skipped or cancelled, by ``from_name``."""
+    rows = []
+    for task in tasks:
+        annotations = [a for a in task["annotations"] if not (a.get("skipped") or a.get("was_cancelled"))]
+        for annotation in annotations:
+            outputs: dict[str, list] = {}
+            for result in annotation["result"]:
+                if result.get("from_name") in output_tags:
+                    outputs.setdefault(result["from_name"], []).append(dict(result["value"]))
+            rows.append({"id": task["id"], "input": task["data"], "output": outputs,
+                         "completed_by": annotation.get("completed_by", {}), "annotation_id": annotation.get("id")})
+    return rows
+
+
+def test_label_studio_tasks_carry_ids_label_studio_converter_reads(export, text_multi_project):
+    written = export("label-studio", text_multi_project)
+    tasks = _tasks(written.root)
+    config = ElementTree.parse(written.root / "label_config.xml").getroot()
+    output_tags = {control.get("name") for control in config if control.get("toName")}
+
+    assert [t["id"] for t in tasks] == [t["data"]["item_id"] for t in tasks]
+    assert len({t["id"] for t in tasks}) == len(tasks)
+    rows = _converter_rows(tasks, output_tags)
+    assert {row["id"]: tuple(row["output"]["label"][0]["choices"]) for row in rows} == {
+        item_id: labels for item_id, labels in text_multi_project.expected.items() if labels}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import pytest
 from PIL import Image
 from torchvision.datasets import VOCDetection
@@ -95,3 +97,28 @@ def test_voc_refuses_a_text_project(export, text_multi_project):
         export("pascal-voc", text_multi_project)
 
     assert str(refused.value) == "Pascal VOC holds images; this is a text project."
+
+
+def _parse_label_map(text: str) -> list[str]:
+    """datumaro's rules for labelmap.txt (voc/format.py parse_label_map): comments and blank lines
+    skipped, exactly four ':'-separated fields, a name declared once."""
+    names: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split(":")
+        assert len(fields) == 4, line
+        assert fields[0] not in names
+        names.append(fields[0])
+    return names
+
+
+def test_voc_ships_a_labelmap_declaring_every_class_its_objects_use(export, image_multi_project):
+    written = export("pascal-voc", image_multi_project)
+    root = written.root / "VOCdevkit" / "VOC2007"
+    declared = _parse_label_map((root / "labelmap.txt").read_text(encoding="utf-8"))
+    assert declared == list(image_multi_project.spec.class_names)
+    used = {name.text for xml in (root / "Annotations").glob("*.xml")
+            for name in ElementTree.parse(xml).getroot().iter("name")}
+    assert used and used <= set(declared)

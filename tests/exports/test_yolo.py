@@ -70,3 +70,24 @@ def test_yolo_refuses_a_text_project(export, text_project):
         export("yolo", text_project)
 
     assert str(refused.value) == "YOLO holds images; this is a text project."
+
+
+def test_every_split_holds_every_class_so_readers_number_them_alike(export, image_project):
+    """Ultralytics numbers the classes of a split by its sorted folder names (check_cls_dataset reads
+    train's, ClassificationDataset opens each split with ImageFolder(allow_empty=True)): a class that
+    falls in only one split must still have its (empty) folder in the others."""
+    from dataclasses import replace
+
+    from torchvision.datasets import ImageFolder
+
+    project = image_project
+    project.spec = replace(project.spec, splits=("train", "val", "test"))
+    project.items = [item for item in project.items if item.split != "val"]  # nothing falls in val
+    written = export("yolo", project)
+
+    listings = {split: sorted(p.name for p in (written.root / split).iterdir() if p.is_dir())
+                for split in ("train", "val", "test")}
+    assert listings == {split: ["bird", "cat", "dog"] for split in ("train", "val", "test")}
+    indices = {split: ImageFolder(str(written.root / split), allow_empty=True).class_to_idx for split in listings}
+    assert indices["train"] == indices["val"] == indices["test"] == {"bird": 0, "cat": 1, "dog": 2}
+    assert list((written.root / "val" / "cat").iterdir()) == []

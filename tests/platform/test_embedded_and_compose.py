@@ -61,6 +61,10 @@ def test_embedded_default_serves_health_with_a_live_worker(tmp_path):
         assert (tmp_path / "data" / "modelship.sqlite3").exists()
         assert (tmp_path / "data" / "secret_key").exists()
         assert (tmp_path / "data" / "broker" / "queue").is_dir()
+        deadline = time.monotonic() + 30  # beat is up: it writes its schedule file in the data dir
+        while not list((tmp_path / "data").glob("celerybeat-schedule*")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert list((tmp_path / "data").glob("celerybeat-schedule*")), log.read_text()[-4000:]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -87,10 +91,11 @@ def _entry_point_exists(command: list[str]) -> bool:
 def test_docker_compose_services_name_real_entry_points():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"migrate", "web", "worker", "gpu-worker", "postgres", "redis"}
+    assert set(services) == {"migrate", "web", "worker", "beat", "gpu-worker", "postgres", "redis"}
     for name in ("migrate", "web", "worker", "gpu-worker"):
         command = services[name]["command"]
         assert _entry_point_exists(command), (name, command)
+    assert services["beat"]["command"][:6] == ["python", "-m", "celery", "-A", "modelship", "beat"]
     for name in ("web", "worker", "gpu-worker", "postgres", "redis"):
         assert "healthcheck" in services[name], name
         check = services[name]["healthcheck"]["test"]
