@@ -35,7 +35,7 @@ def test_every_operation_is_described_and_documents_the_answers_any_call_can_get
 
 
 def test_the_calibration_report_always_has_every_field_its_schema_requires(org, make_member, client_for):
-    from labeling.learning.calibration import MIN_AUDIT_LABELS
+    from labeling.learning.calibration import audit_needed
     from tests.factories import ProjectFactory
 
     project = ProjectFactory(organization=org, audit_slice_size=0)  # no label schema yet
@@ -44,7 +44,7 @@ def test_the_calibration_report_always_has_every_field_its_schema_requires(org, 
     assert resp.json() == {
         "model": project.default_model, "head_version": None, "temperature": 1.0, "fitted_on": 0,
         "ece_before": None, "ece_after": None, "threshold": None, "threshold_source": "audit slice",
-        "audit_slice": {"size": 0, "labelled": 0, "needed": MIN_AUDIT_LABELS}, "precision": {},
+        "audit_slice": {"size": 0, "labelled": 0, "needed": audit_needed(project)}, "precision": {},
     }
 
 
