@@ -5,12 +5,15 @@ per request."""
 
 from __future__ import annotations
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from projects.models import Project
 from projects.permissions import ANY_PROJECT_ROLE, project_roles_for
 from projects.selectors import project_get_for_user
+
+PROJECT_REQUIRED = "This field is required."
 
 
 class ProjectScopedMixin:
@@ -23,6 +26,8 @@ class ProjectScopedMixin:
         else the URL's ``project_url_kwarg``. 404 when the caller cannot see it, 403 when their role
         does not allow this method. Looked up once per request."""
         if project_id is None:
+            if self.project_url_kwarg not in self.kwargs:
+                raise ValidationError({"project": [PROJECT_REQUIRED]})
             project_id = self.kwargs[self.project_url_kwarg]
         cached = getattr(self, "_project", None)
         if cached is not None and str(cached.pk) == str(project_id):

@@ -161,7 +161,13 @@ def test_import_job_export_and_reviews_at_once_on_sqlite_lose_nothing(embedded):
     reviewer.start()
     status, export = api.call("POST", f"/api/projects/{pid}/export", {"format": "jsonl"})
     assert status == 202, export
-    status, job = api.call("POST", f"/api/projects/{pid}/classify", {})  # the items of the import so far
+    # The items of the import so far: ask again until the import (on the worker) has written its first rows.
+    deadline = time.monotonic() + 120
+    while True:
+        status, job = api.call("POST", f"/api/projects/{pid}/classify", {})
+        if status != 400 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert status == 202, job
     reviewer.join(timeout=300)
 
