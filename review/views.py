@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.selectors import memberships_for
 from labeling.engine import list_models
 from labeling.learning.serializers import LearningSettingsSerializer
-from labeling.learning.services import learning_settings_update
+from labeling.learning.services import LEARNING_STARTED, learning_settings_update, learning_start
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS
@@ -98,7 +98,7 @@ def _form_errors(errors: dict) -> str:
 
 
 def manage_form_apply(request: HttpRequest, project: Project) -> None:
-    """Apply one of the manager page's forms (settings, gold, adjudication); report the outcome as a
+    """Apply one of the manager page's forms (settings, gold, adjudication, learn now); report the outcome as a
     message. A domain error becomes an error message. The page itself (its figures are reports) is
     served by ``analytics.views.manage_page``."""
     try:
@@ -132,6 +132,9 @@ def _manage_form(request: HttpRequest, project: Project) -> None:
         )
         services.decision_submit(user=request.user, project=project, decision=decision, actor_role=project.caller_role)
         messages.success(request, ADJUDICATED.format(item=item_id))
+    elif form == "learn":
+        learning_start(project=project, actor=request.user)
+        messages.success(request, LEARNING_STARTED)
 
 
 # The settings page: each section's fields, its label on the page (also in error messages), and
