@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db.models import Sum
 
-from billing.models import CreditAccount, CreditTransaction
+from billing.models import CreditAccount, CreditHold, CreditTransaction
 from billing.services import INSUFFICIENT_CREDITS, account_open, credits_spend
 from labeling.inference.jobs import chunk_run, job_cancel, job_create, job_fail
 from labeling.models import Item, Job, JobChunk, Prediction
@@ -37,10 +37,14 @@ def add_items(project, n, start=0):
 
 
 def ledger(org) -> tuple[int, int]:
-    """The account's (balance, held), checked to be the sums of the ledger."""
+    """The account's (balance, held), checked to be the sums of the ledger, and each job's hold the sum
+    of its rows' held_change."""
     account = CreditAccount.objects.get(organization=org)
     sums = CreditTransaction.objects.filter(organization=org).aggregate(b=Sum("amount"), h=Sum("held_change"))
     assert (sums["b"], sums["h"]) == (account.balance, account.held)
+    held = dict(CreditTransaction.objects.filter(organization=org, job_id__isnull=False).values("job_id")
+                .annotate(h=Sum("held_change")).values_list("job_id", "h"))
+    assert dict(CreditHold.objects.filter(organization=org).values_list("job_id", "remaining")) == held
     return account.balance, account.held
 
 
