@@ -91,5 +91,8 @@ class CalibrationReportSerializer(serializers.Serializer):
     ece_after = serializers.FloatField(allow_null=True)
     threshold = serializers.FloatField(allow_null=True)
     threshold_source = serializers.CharField()
-    audit_slice = serializers.DictField()
+    audit_slice = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="The random audit slice: size, labelled (by people), needed (labelled audit items, all correct, "
+                  "before anything is auto-accepted: the guarantee's minimum) and remaining (needed - labelled).")
     precision = serializers.DictField()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+from typing import cast
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Membership, Role, User
@@ -16,6 +18,7 @@ from labeling.inference.scoring import ProjectScorer
 from labeling.items.imports import UploadFile, upload_inspect, upload_receive
 from labeling.models import ImportJob, Item, Job
 from labeling.uploads.limits import UploadLimits
+from labeling.uploads.sniff import Rejected, image_inspect
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.selectors import schema_current
@@ -51,7 +54,15 @@ def _top(labels, probabilities) -> list[dict]:
 
 def classify_now(*, kind: str, value: str | bytes, model_name: str | None = None, project: Project | None = None,
                  categories: list[str] | None = None) -> dict:
-    """Classify one text or image at once. With a project: its model, schema and calibration."""
+    """Classify one text or image at once. With a project: its model, schema and calibration.
+
+    An image is checked as an upload is (fully decoded, within the pixel limit) and refused with
+    the upload's reason."""
+    if kind == "image":
+        try:
+            image_inspect(io.BytesIO(cast(bytes, value)), max_pixels=settings.UPLOAD_MAX_IMAGE_PIXELS)
+        except Rejected as exc:
+            raise DomainError(exc.reason, field="file") from None
     if project is not None:
         if project.item_kind != kind:
             raise DomainError(PROJECT_WRONG_KIND.format(kind=kind, project_kind=project.item_kind), field="project")
