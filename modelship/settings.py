@@ -254,6 +254,14 @@ for _proxy in TRUSTED_PROXIES:
     except ValueError as _exc:
         raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_exc}") from None
 
+# Every password login (API, /login/, admin) passes the lockout (accounts/lockout.py, docs/operations.md).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)  # per account and client address
+LOGIN_LOCKOUT_ACCOUNT_FAILURES = env.int("LOGIN_LOCKOUT_ACCOUNT_FAILURES", default=20)  # per account, any address
+LOGIN_LOCKOUT_WINDOW_SECONDS = env.int("LOGIN_LOCKOUT_WINDOW_SECONDS", default=900)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from accounts.forms import LoginForm
 from accounts.models import Role
 from accounts.selectors import memberships_for
 from labeling.engine import list_models
@@ -46,6 +47,7 @@ ADJUDICATED = "Item {item} is settled."
 
 class LoginPage(auth_views.LoginView):
     template_name = "login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
 
