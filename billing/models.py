@@ -170,3 +170,16 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number or self.stripe_id} ({self.status})"
+
+    @property
+    def amount_display(self) -> str:
+        """The amount due as people write it: ``49.00 USD`` (``4900 JPY`` in a zero-decimal currency)."""
+        currency = self.currency.upper()
+        if self.currency.lower() in ZERO_DECIMAL_CURRENCIES:
+            return f"{self.amount_due} {currency}".strip()
+        return f"{self.amount_due / 100:.2f} {currency}".strip()
+
+
+# Stripe's currencies whose amounts are not in cents (https://docs.stripe.com/currencies#zero-decimal).
+ZERO_DECIMAL_CURRENCIES = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
+                                     "vuv", "xaf", "xof", "xpf"})
