@@ -9,6 +9,7 @@ its target. Audited items must not train the head either, or the estimate is mea
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -82,6 +83,7 @@ NO_GUARANTEE_STATEMENT = (
     "(at least {needed} audited items above a threshold, all correct, are needed); nothing is auto-accepted")
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of three numbers, asked on every report: computed once
 def fewest_for_guarantee(target: float, delta: float, errors: int = 0) -> int:
     """The fewest audited items above a threshold for ``errors`` mistakes among them to still pass the
     binomial test at level ``delta``."""

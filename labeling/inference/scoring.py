@@ -106,8 +106,20 @@ def active_head(*, project: Project, base_model: str, schema: LabelSchema) -> He
     )
 
 
-def effective_model_name(base_model: str, head: HeadVersion | None) -> str:
-    return f"{base_model}+head-v{head.version}" if head is not None else base_model
+def active_head_version(*, project: Project, base_model: str, schema: LabelSchema) -> int | None:
+    """The active head's version number alone: reports need no weights, classes or held-out logits
+    (megabytes for a 1,000-class head)."""
+    return (
+        HeadVersion.objects.filter(project=project, base_model=base_model, schema=schema, is_active=True)
+        .order_by("-version").values_list("version", flat=True).first()
+    )
+
+
+def effective_model_name(base_model: str, head: HeadVersion | int | None) -> str:
+    """The name predictions are stored under: the base model, or it with a head (a HeadVersion or its version)."""
+    if head is None:
+        return base_model
+    return f"{base_model}+head-v{head if isinstance(head, int) else head.version}"
 
 
 class ProjectScorer:

@@ -245,7 +245,10 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
     candidate = float((oof[evaluate].argmax(axis=1) == labels[evaluate]).mean())
     current = active_head(project=project, base_model=base_model, schema=schema)
     if current is not None:
-        baseline, against = current.heldout_accuracy or 0.0, f"head v{current.version}"
+        against = f"head v{current.version}"
+        same_items = _head_out_of_sample_accuracy(current, ids[evaluate], labels[evaluate], x[evaluate]) \
+            if evaluate is audit else None
+        baseline = same_items if same_items is not None else (current.heldout_accuracy or 0.0)
     else:
         stored = _latest_logits(ids[evaluate], base_model)
         hits = [int(np.argmax(stored[i])) == y for i, y in zip(ids[evaluate], labels[evaluate], strict=True)
@@ -266,6 +269,25 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
             classes=paths, trained_on=len(labels), evaluated_on=n, heldout_accuracy=candidate,
             baseline_accuracy=baseline, is_active=promoted, heldout_logits=heldout)
     return HeadOutcome(record, reason, oof, ids, labels, audit)
+
+
+def _head_out_of_sample_accuracy(current: HeadVersion, ids: np.ndarray, labels: np.ndarray,
+                                 x: np.ndarray) -> float | None:
+    """The active head's accuracy on the same audited items a candidate is judged on, every one out of
+    sample: its stored cross-fitted logits for the items it was trained on (every audited item labelled
+    then), its own prediction for those audited after it was trained. Judging a candidate against the
+    accuracy the active head had on the fewer items audited back then compares two different samples,
+    and a lucky early estimate then blocks every better head for many rounds."""
+    if not len(ids):
+        return None
+    held = current.heldout_logits or {}
+    later = np.array([str(int(i)) not in held for i in ids], dtype=bool)
+    predicted = np.empty(len(ids), dtype=np.int64)
+    if later.any():
+        predicted[later] = FewShotHead.from_bytes(bytes(current.head)).decision_function(x[later]).argmax(axis=1)
+    for k in np.flatnonzero(~later):
+        predicted[k] = int(np.argmax(held[str(int(ids[k]))]))
+    return float((predicted == labels).mean())
 
 
 def _audit_logits(*, scorer: ProjectScorer, ids: np.ndarray, labels: np.ndarray, audit: np.ndarray):
