@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.forms import AdminLoginForm
 from accounts.models import AuditEvent, Membership, Organization, User
+
+admin.site.login_form = AdminLoginForm  # the lockout's message on the admin's login page too
 
 
 class MembershipInline(admin.TabularInline):

@@ -2,9 +2,9 @@
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import APIException, AuthenticationFailed, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import selectors, services
+from accounts import lockout, selectors, services
 from accounts.permissions import ADMIN, OrganizationRole, active_membership, require_role
 from accounts.serializers import (
     AuditEventSerializer,
@@ -40,11 +40,22 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from modelship.openapi import ERRORS, error_responses
-from modelship.throttles import IPRateThrottle
+from modelship.throttles import IPRateThrottle, client_ip
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
 BAD_REFRESH = "Token is invalid or expired"
 
+
+
+class LoginLocked(APIException):
+    """429 with ``Retry-After``: this address may not try a password for this account yet."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "login_locked"
+
+    def __init__(self, seconds: int):
+        super().__init__(lockout.LOCKED_OUT.format(seconds=seconds))
+        self.wait = seconds
 
 
 class PublicAuthView(APIView):
@@ -85,13 +96,22 @@ class LoginView(PublicAuthView):
     throttle_classes = [IPRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer, 400: ERRORS[400], 401: ERRORS[401], 429: None})
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, 400: ERRORS[400], 401: ERRORS[401], 429: OpenApiResponse(
+            description="Throttled (too many requests from this address), or locked out: too many failed logins "
+                        "for this account (the body says for how long; so does Retry-After, in seconds).")},
+        description="Log in with email and password: an access and a refresh token. Failed logins lock an "
+                    "address out of the account after LOGIN_LOCKOUT_FAILURES, for LOGIN_LOCKOUT_SECONDS.")
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, email=data.validated_data["email"].lower(),
-                            password=data.validated_data["password"])
+        email = data.validated_data["email"].lower()
+        user = authenticate(request, email=email, password=data.validated_data["password"])
         if user is None or not user.is_active:
+            remaining = lockout.login_lock_remaining(email=email, address=client_ip(request))
+            if remaining:
+                raise LoginLocked(remaining)
             raise AuthenticationFailed(BAD_CREDENTIALS)
         services.user_logged_in(user=user)
         return Response(_tokens(user))

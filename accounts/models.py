@@ -136,6 +136,7 @@ class AuditEvent(models.Model):
         REVIEW_GOLD_SET = "review.gold_set", "Review gold set"
         REVIEW_UNDONE = "review.undone", "Review undone"
         USER_ADMIN_CREATED = "user.admin_created", "User admin created"
+        USER_LOGIN_LOCKED = "user.login_locked", "User login locked"
         USER_LOGGED_OUT_EVERYWHERE = "user.logged_out_everywhere", "User logged out everywhere"
         USER_PASSWORD_CHANGED = "user.password_changed", "User password changed"
         USER_PASSWORD_RESET = "user.password_reset", "User password reset"

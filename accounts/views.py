@@ -84,7 +84,7 @@ def password_reset_confirm_page(request: HttpRequest, uid: str, token: str) -> H
 INVITED = "Invitation sent to {email}. Its link (also in the mail): {link}"
 REVOKED = "The invitation to {email} is withdrawn."
 JOINED = "You joined {organization} as {role}."
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "accounts.backends.LockoutModelBackend"
 
 
 def _errors(serializer) -> list[str]:

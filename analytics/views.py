@@ -17,6 +17,7 @@ from analytics import charts, selectors
 from analytics.api import STAFF_ONLY
 from analytics.selectors.quality import RELIABILITY_BINS
 from analytics.tables import TABLE_NOT_FOUND, Table, csv_text, platform_tables, project_tables, user_tables
+from labeling.learning.services import learning_rounds
 from projects.permissions import ANY_PROJECT_ROLE, MANAGERS
 from projects.selectors import schema_categories, schema_current
 from projects.views import project_for_page
@@ -24,6 +25,7 @@ from review import selectors as review_selectors
 from review import services as review_services
 from review.views import manage_form_apply
 
+ROUNDS_SHOWN = 20  # learning rounds on the manage page; the API lists the last 100
 STATE_COLORS = {"unlabelled": "#9AA0A6", "predicted": "#56B4E9", "auto_accepted": "#009E73",
                 "needs_review": "#E69F00", "reviewed": "#0072B2"}
 
@@ -116,8 +118,9 @@ def platform_overview_csv(request: HttpRequest, table: str) -> HttpResponse:
 
 @login_required
 def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    """The manager page: review settings, gold and adjudication (forms applied by ``review.views``), with the
-    reviewer, agreement, model and calibration figures read from the analytics selectors."""
+    """The manager page: review settings, gold, adjudication and "learn now" (forms applied by ``review.views``),
+    with the reviewer, agreement, model and calibration figures read from the analytics selectors, and the
+    project's last learning rounds."""
     project = project_for_page(request, project_id, MANAGERS)
     if request.method == "POST":
         manage_form_apply(request, project)
@@ -147,6 +150,8 @@ def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "gold_rate": review_services.gold_rate(),
         "calibration": selectors.calibration_report(project=project, schema=schema),
         "dashboard_url": reverse("project-dashboard", args=[project.pk]), "tab": "manage",
+        "rounds": list(learning_rounds(project=project)[:ROUNDS_SHOWN]), "rounds_shown": ROUNDS_SHOWN,
+        "guarantee_confidence": 1 - project.precision_delta,
     })
 
 

@@ -12,9 +12,11 @@ imported and auto-labelled by a real job), then runs Locust headless with ``--us
 polls the job (``GET /api/jobs/{id}``) and classifies a short text (``POST /api/classify/text/quick``).
 Throttles are raised for the run, so every request reaches the application.
 
-Prints p50/p95/p99 latency, requests per second and the error rate per request kind, and the
-resident memory of the web tier and of the worker (each with its children) at the start, the end and
-its peak, sampled every 5 seconds: memory that keeps growing over a soak is a leak.
+One user runs alone first (``--baseline-seconds``): the baseline latency of the same run. Prints,
+per request kind, p50/p95/p99 latency, requests per second and the error rate under the soak beside
+that baseline and the goal, and the resident memory of the web tier and of the worker (each with its
+children) at the start, the middle and the end of the soak and its peak, sampled every 5 seconds with
+the machine's load average: memory that keeps growing from the middle to the end is a leak.
 """
 
 from __future__ import annotations
@@ -154,10 +156,44 @@ def _tree_rss(proc: subprocess.Popen) -> int:
         return 0
 
 
+GOAL_P95_MS = 500  # each request kind, under the soak's concurrency
+GOAL_ERRORS = 0.0
+GOAL_GROWTH = 0.05  # memory from the middle of the soak to its end, as a share of the middle
+
+
+def _stats(environment: Environment) -> dict[str, dict]:
+    """Per request kind (and "all"): count, p50/p95/p99 in ms and the error rate, from Locust's stats."""
+    out = {}
+    entries = sorted(environment.stats.entries.values(), key=lambda e: e.name)
+    for entry in [*entries, environment.stats.total]:
+        name = entry.name if entry is not environment.stats.total else "all"
+        out[name] = {"count": entry.num_requests, "p50": entry.get_response_time_percentile(0.5),
+                     "p95": entry.get_response_time_percentile(0.95), "p99": entry.get_response_time_percentile(0.99),
+                     "errors": entry.num_failures / entry.num_requests if entry.num_requests else 0.0,
+                     "failures": [f"{e.method} {e.name}: {e.error} x{e.occurrences}"
+                                  for e in environment.stats.errors.values() if e.name == entry.name]}
+    return out
+
+
+def _run_phase(world: dict, base: str, users: int, seconds: float, on_tick=None) -> dict[str, dict]:
+    environment = Environment(user_classes=[make_user(world)], host=base)
+    runner = environment.create_local_runner()
+    runner.start(users, spawn_rate=users)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if on_tick:
+            on_tick()
+        gevent.sleep(min(5, max(0.0, deadline - time.monotonic())))
+    runner.quit()
+    return _stats(environment)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=8, help="concurrent Locust users (default 8)")
     parser.add_argument("--minutes", type=float, default=1.0, help="how long the load runs (default 1; soak: 10)")
+    parser.add_argument("--baseline-seconds", type=float, default=30,
+                        help="one user alone first, the baseline of the same run (default 30)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes (default 2)")
     parser.add_argument("--items", type=int, default=2000, help="items in the seeded project (default 2000)")
     args = parser.parse_args()
@@ -168,24 +204,16 @@ def main() -> None:
         web, worker, _ = start_stack(args, Path(tmp) / "data", port)
         try:
             world = seed(base, args.items)
-            environment = Environment(user_classes=[make_user(world)], host=base)
-            runner = environment.create_local_runner()
-            samples: dict[str, list[int]] = {"web": [], "worker": []}
+            baseline = _run_phase(world, base, 1, args.baseline_seconds)
+            samples: list[tuple[float, int, int, float]] = []  # seconds into the soak, web, worker, load average
+            began = time.monotonic()
 
             def sample():
-                while True:
-                    samples["web"].append(_tree_rss(web))
-                    samples["worker"].append(_tree_rss(worker))
-                    gevent.sleep(5)
+                samples.append((time.monotonic() - began, _tree_rss(web), _tree_rss(worker), os.getloadavg()[0]))
 
-            sampler = gevent.spawn(sample)
-            runner.start(args.users, spawn_rate=args.users)
-            gevent.sleep(args.minutes * 60)
-            runner.quit()
-            sampler.kill()
-            samples["web"].append(_tree_rss(web))
-            samples["worker"].append(_tree_rss(worker))
-            report(environment, samples, args)
+            soak = _run_phase(world, base, args.users, args.minutes * 60, on_tick=sample)
+            sample()
+            report(baseline, soak, samples, args)
         finally:
             for proc in (web, worker):
                 proc.terminate()
@@ -196,25 +224,31 @@ def main() -> None:
                     proc.kill()
 
 
-def report(environment: Environment, samples: dict[str, list[int]], args) -> None:
-    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+def report(baseline: dict, soak: dict, samples: list[tuple[float, int, int, float]], args) -> None:
+    database = "PostgreSQL + Redis" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     seconds = args.minutes * 60
-    print(f"\n# {args.users} users, {args.minutes:g} min, {args.web_workers} web processes, {database}, loopback")
-    print(f"{'request':34} {'count':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}")
-    entries = sorted(environment.stats.entries.values(), key=lambda e: e.name)
-    for entry in [*entries, environment.stats.total]:
-        name = entry.name if entry is not environment.stats.total else "all"
-        errors = entry.num_failures / entry.num_requests if entry.num_requests else 0.0
-        print(f"{name:34} {entry.num_requests:>7} {entry.num_requests / seconds:>7.1f} "
-              f"{entry.get_response_time_percentile(0.5):>7.0f} {entry.get_response_time_percentile(0.95):>7.0f} "
-              f"{entry.get_response_time_percentile(0.99):>7.0f} {errors:>7.2%}")
-    for error in environment.stats.errors.values():
-        print(f"  error: {error.method} {error.name}: {error.error} x{error.occurrences}")
-    print(f"\n{'memory (RSS, MiB)':20} {'start':>8} {'end':>8} {'peak':>8} {'growth':>8}")
-    for name, values in samples.items():
-        values = [v for v in values if v] or [0]
-        start, end, peak = values[0] / 2**20, values[-1] / 2**20, max(values) / 2**20
-        print(f"{name:20} {start:>8.0f} {end:>8.0f} {peak:>8.0f} {end - start:>+8.0f}")
+    loads = [s[3] for s in samples]
+    print(f"\n# {args.users} users for {args.minutes:g} min after 1 user for {args.baseline_seconds:g} s (the "
+          f"baseline), {args.web_workers} web processes, 1 worker, {database}, loopback; {os.cpu_count()} CPUs, "
+          f"1-min load average {min(loads):.1f}-{max(loads):.1f} during the soak")
+    print(f"{'request':34} {'count':>7} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>7}"
+          f"  {'1-user p50/p95':>15}  goal")
+    for name, row in soak.items():
+        alone = baseline.get(name, {})
+        print(f"{name:34} {row['count']:>7} {row['count'] / seconds:>6.1f} {row['p50']:>7.0f} {row['p95']:>7.0f} "
+              f"{row['p99']:>7.0f} {row['errors']:>7.2%}  {alone.get('p50', 0):>7.0f}/{alone.get('p95', 0):<7.0f}"
+              f"  p95 < {GOAL_P95_MS} ms, errors {GOAL_ERRORS:.0%}")
+        for failure in row["failures"]:
+            print(f"  error: {failure}")
+    middle = min(samples, key=lambda s: abs(s[0] - samples[-1][0] / 2))
+    print(f"\n{'memory (RSS, MiB)':20} {'start':>8} {'middle':>8} {'end':>8} {'peak':>8} {'mid->end':>9}  goal")
+    for index, name in ((1, "web (2 processes)" if args.web_workers == 2 else "web"), (2, "worker")):
+        start, mid, end = samples[0][index] / 2**20, middle[index] / 2**20, samples[-1][index] / 2**20
+        peak = max(s[index] for s in samples) / 2**20
+        growth = (end - mid) / mid if mid else 0.0
+        print(f"{name:20} {start:>8.0f} {mid:>8.0f} {end:>8.0f} {peak:>8.0f} {growth:>+9.1%}  "
+              f"< {GOAL_GROWTH:+.0%} ({'met' if growth < GOAL_GROWTH else 'NOT MET'})")
+    print(f"samples every 5 s: start {samples[0][0]:.0f} s, middle {middle[0]:.0f} s, end {samples[-1][0]:.0f} s")
 
 
 if __name__ == "__main__":

@@ -85,9 +85,6 @@ def job_page(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse
     if job is None:
         raise Http404(job_selectors.JOB_NOT_FOUND)
     calibration = audit_progress(project=project) if job.status in Job.FINISHED else {}
-    if calibration:
-        audit = calibration["audit_slice"]
-        audit["remaining"] = max(audit["needed"] - audit["labelled"], 0)
     processed = job.done + job.failed
     return render(request, "labeling/job.html", {
         "project": project, "tab": "jobs", "job": job, "calibration": calibration, "finished": Job.FINISHED,

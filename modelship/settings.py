@@ -254,6 +254,14 @@ for _proxy in TRUSTED_PROXIES:
     except ValueError as _exc:
         raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_exc}") from None
 
+# Every password login (API, /login/, admin) passes the lockout (accounts/lockout.py, docs/operations.md).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)  # per account and client address
+LOGIN_LOCKOUT_ACCOUNT_FAILURES = env.int("LOGIN_LOCKOUT_ACCOUNT_FAILURES", default=20)  # per account, any address
+LOGIN_LOCKOUT_WINDOW_SECONDS = env.int("LOGIN_LOCKOUT_WINDOW_SECONDS", default=900)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
@@ -309,6 +317,8 @@ BILLING_PRICE_TEXT = env.int("BILLING_PRICE_TEXT", default=1)
 BILLING_PRICE_IMAGE = env.int("BILLING_PRICE_IMAGE", default=5)
 BILLING_MODEL_PRICES = {k: int(v) for k, v in env.dict(
     "BILLING_MODEL_PRICES", default={"resnet-50": "8", "vit-base": "10"}).items()}
+# What one credit costs, in the currency of the projects' hourly rates (analytics' cost savings).
+BILLING_CREDIT_PRICE = env("BILLING_CREDIT_PRICE", default="0.001")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 if BILLING_ENABLED:
     # dj-stripe mirrors Stripe's objects (the organizations' customers). Only with billing on: its

@@ -9,6 +9,8 @@ session and its CSRF token. The manager page itself (its figures are reports) is
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -17,9 +19,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from accounts.forms import LoginForm
 from accounts.models import Role
 from accounts.selectors import memberships_for
 from labeling.engine import list_models
+from labeling.learning.serializers import LearningSettingsSerializer
+from labeling.learning.services import LEARNING_STARTED, learning_settings_update, learning_start
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS
@@ -27,7 +32,7 @@ from projects.schemas import shortcuts_fill
 from projects.selectors import schema_categories, schema_current
 from projects.serializers import ProjectUpdateSerializer
 from projects.services import project_update
-from projects.views import form_errors, project_for_page
+from projects.views import project_for_page
 from review import selectors, services
 from review.serializers import ReviewSettingsSerializer
 from review.services import DecisionInput
@@ -42,6 +47,7 @@ ADJUDICATED = "Item {item} is settled."
 
 class LoginPage(auth_views.LoginView):
     template_name = "login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
 
@@ -94,7 +100,7 @@ def _form_errors(errors: dict) -> str:
 
 
 def manage_form_apply(request: HttpRequest, project: Project) -> None:
-    """Apply one of the manager page's forms (settings, gold, adjudication); report the outcome as a
+    """Apply one of the manager page's forms (settings, gold, adjudication, learn now); report the outcome as a
     message. A domain error becomes an error message. The page itself (its figures are reports) is
     served by ``analytics.views.manage_page``."""
     try:
@@ -128,44 +134,104 @@ def _manage_form(request: HttpRequest, project: Project) -> None:
         )
         services.decision_submit(user=request.user, project=project, decision=decision, actor_role=project.caller_role)
         messages.success(request, ADJUDICATED.format(item=item_id))
+    elif form == "learn":
+        learning_start(project=project, actor=request.user)
+        messages.success(request, LEARNING_STARTED)
 
 
+# The settings page: each section's fields, its label on the page (also in error messages), and
+# the service that saves it (the API's: PATCH /api/projects/{id}, /api/projects/{id}/learning, /api/review/settings).
 PROJECT_FIELDS = ("name", "description", "deadline", "default_model", "auto_accept_threshold", "review_policy",
-                  "qa_sample_rate", "audit_slice_size")
+                  "qa_sample_rate")
+LEARNING_FIELDS = ("target_precision", "precision_delta", "strict_precision", "audit_slice_size", "learn_first",
+                   "learn_every")
 NULLABLE_FIELDS = ("deadline", "auto_accept_threshold")
+DOMAIN_FIELDS = {"strategy": "queue_strategy"}  # a service's name for a field, as the page names it
+SETTING_LABELS = {
+    "name": "Name", "description": "Description", "deadline": "Deadline", "default_model": "Model",
+    "target_precision": "Target precision", "precision_delta": "Risk the guarantee fails (δ)",
+    "strict_precision": "Strict", "auto_accept_threshold": "Auto-accept threshold",
+    "audit_slice_size": "Audit sample size", "learn_first": "First learning round after",
+    "learn_every": "Then learn every", "review_policy": "Review policy", "qa_sample_rate": "QA sample",
+    "queue_strategy": "Queue order", "lease_seconds": "Lease", "overlap_fraction": "Share of items overlapped",
+    "overlap_reviewers": "Reviewers per overlapped item",
+}
+
+
+def _setting_errors(errors: dict) -> dict[str, str]:
+    """A serializer's errors per field, as one line each."""
+    return {name: " ".join(str(m) for m in problems) for name, problems in errors.items()}
+
+
+def _settings_save(request: HttpRequest, project: Project) -> dict[str, str]:
+    """Validate every section of the settings form, then save each through its service; the errors by field
+    (none: saved). The project's and review settings are saved together; the learning settings after them,
+    since a change of the precision target re-decides the items (as ``PATCH /api/projects/{id}/learning``)."""
+    post = request.POST
+    given = {name: post.getlist(name)[-1] for name in post if name in SETTING_LABELS}
+    project_values = {name: given[name] for name in PROJECT_FIELDS if name in given}
+    for name in NULLABLE_FIELDS:
+        if project_values.get(name) == "":
+            project_values[name] = None
+    forms = (ProjectUpdateSerializer(data=project_values),
+             ReviewSettingsSerializer(data={n: given[n] for n in services.REVIEW_SETTINGS if n in given}),
+             LearningSettingsSerializer(data={n: given[n] for n in LEARNING_FIELDS if n in given}))
+    errors: dict[str, str] = {}
+    for form in forms:
+        if not form.is_valid():
+            errors |= _setting_errors(form.errors)
+    if errors:
+        return errors
+    project_data, review_data, learning_data = (form.validated_data for form in forms)
+    try:
+        with transaction.atomic():
+            project_update(project=project, actor=request.user, **project_data)
+            services.review_settings_update(project=project, actor=request.user, **review_data)
+        learning_settings_update(project=project, actor=request.user, **learning_data)
+    except DomainError as exc:
+        return {DOMAIN_FIELDS.get(exc.field or "", exc.field or ""): exc.message}
+    return {}
+
+
+def _settings_fields(project: Project, values: dict, errors: dict[str, str]) -> dict[str, dict]:
+    """What the page shows per field: its label, the value (as posted after an error, else the project's)
+    and its error."""
+    def value(name: str) -> str:
+        if name in values:
+            return values[name]
+        current = getattr(project, name)
+        if current is None:
+            return ""
+        if isinstance(current, date):
+            return current.isoformat()
+        return str(current).lower() if isinstance(current, bool) else str(current)
+    return {name: {"name": name, "label": label, "value": value(name), "error": errors.get(name, "")}
+            for name, label in SETTING_LABELS.items()}
 
 
 @login_required
 def project_settings_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    """The project's settings (managers): the model, the review policy and thresholds, the review queue and
-    overlap; each part saved by its own service, as ``PUT /api/projects/{id}`` and ``/api/review/settings`` do."""
+    """The project's settings (managers): the model, the precision target and its risk, the threshold and audit
+    sample, the learning cadence, the review policy, queue and overlap; each part saved by the service the API
+    uses. An invalid value changes nothing and is shown beside its field with the reason."""
     project = project_for_page(request, project_id, MANAGERS)
+    errors: dict[str, str] = {}
+    values: dict = {}
     if request.method == "POST":
-        values = {name: request.POST.get(name, "") for name in PROJECT_FIELDS if name in request.POST}
-        for name in NULLABLE_FIELDS:
-            if values.get(name) == "":
-                values[name] = None
-        project_data = ProjectUpdateSerializer(data=values)
-        review_data = ReviewSettingsSerializer(data={name: request.POST[name] for name in services.REVIEW_SETTINGS
-                                                     if request.POST.get(name, "") != ""})
-        if not project_data.is_valid():
-            messages.error(request, FORM_INVALID.format(errors=form_errors(project_data.errors)))
-        elif not review_data.is_valid():
-            messages.error(request, FORM_INVALID.format(errors=form_errors(review_data.errors)))
-        else:
-            try:
-                with transaction.atomic():
-                    project_update(project=project, actor=request.user, **project_data.validated_data)
-                    services.review_settings_update(project=project, actor=request.user, **review_data.validated_data)
-            except DomainError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, PROJECT_SETTINGS_SAVED)
-                return redirect("project-settings", project_id=project.pk)
+        errors = _settings_save(request, project)
+        if not errors:
+            messages.success(request, PROJECT_SETTINGS_SAVED)
+            return redirect("project-settings", project_id=project.pk)
+        project.refresh_from_db()
+        values = {name: request.POST.getlist(name)[-1] for name in request.POST if name in SETTING_LABELS}
+        summary = "; ".join(f"{SETTING_LABELS.get(name, 'Settings')}: {message}" for name, message in errors.items())
+        messages.error(request, FORM_INVALID.format(errors=summary))
     models = [spec.name for spec in list_models() if spec.modality == project.item_kind]
     if project.default_model and project.default_model not in models:
         models.append(project.default_model)
     return render(request, "review/settings.html", {
         "project": project, "tab": "settings", "models": models, "policies": Project.ReviewPolicy.choices,
-        "strategies": sorted(selectors.QUEUE_STRATEGIES), "gold_rate": services.gold_rate(),
-    })
+        "strategies": [(name, name) for name in sorted(selectors.QUEUE_STRATEGIES)],
+        "gold_rate": services.gold_rate(), "f": _settings_fields(project, values, errors), "errors": errors,
+        "strict": str(values.get("strict_precision", project.strict_precision)).lower() in ("true", "on", "1"),
+    }, status=400 if errors else 200)

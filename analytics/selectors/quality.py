@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Ceil, Greatest, Least
 from analytics.metrics import OTHER_CLASSES, confusion
 from analytics.selectors.progress import item_groups
 from labeling.inference.scoring import HUMAN_SOURCES, active_head, effective_model_name
-from labeling.learning.calibration import audit_needed
+from labeling.learning.calibration import audit_slice_counts
 from labeling.learning.rounds import live_statement
 from labeling.models import Item, ModelCalibration
 from projects.models import LabelSchema, Project
@@ -119,8 +119,6 @@ def calibration_report(*, project: Project, schema: LabelSchema | None = None) -
         head = active_head(project=project, base_model=project.default_model, schema=schema)
     name = effective_model_name(project.default_model, head)
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
-    audit = Item.objects.filter(project=project, in_audit_slice=True).aggregate(
-        size=Count("id"), labelled=Count("id", filter=Q(final_source__in=HUMAN_SOURCES)))
     return {
         "model": name,
         "head_version": head.version if head else None,
@@ -131,7 +129,7 @@ def calibration_report(*, project: Project, schema: LabelSchema | None = None) -
         "threshold": (project.auto_accept_threshold if project.auto_accept_threshold is not None
                       else (calibration.threshold if calibration else None)),
         "threshold_source": "manual" if project.auto_accept_threshold is not None else "audit slice",
-        "audit_slice": {"size": audit["size"], "labelled": audit["labelled"], "needed": audit_needed(project)},
+        "audit_slice": audit_slice_counts(project=project),
         # the stored guarantee with the item counts as they are now: it never disagrees with the items
         "precision": live_statement(project=project, schema=schema, calibration=calibration),
     }

@@ -9,6 +9,7 @@ its target. Audited items must not train the head either, or the estimate is mea
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -98,6 +99,7 @@ NEEDED_PPI = ("at least {ppi} audited items above a threshold, nearly all correc
               "or {n} all correct, are needed")
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of three numbers, asked on every report: computed once
 def fewest_for_guarantee(target: float, delta: float, errors: int = 0) -> int:
     """The fewest audited items above a threshold for ``errors`` mistakes among them to still pass the
     binomial test at level ``delta``."""

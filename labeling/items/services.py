@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from accounts.services import audit_record
+from labeling.items.files import thumbnail_name
 from labeling.lifecycle import item_imported_fields
 from labeling.models import HumanLabel, ImportJob, Item, item_file_name
 from labeling.uploads.report import ImportReport
@@ -203,10 +204,11 @@ def item_delete(*, item: Item, actor: User, actor_role: str) -> None:
     """Delete an item with its labels; its stored file goes once the deletion is committed."""
     if not (actor_role == ProjectRole.MANAGER or (actor_role == ProjectRole.LABELER and item.uploaded_by_id == actor.pk)):
         raise DomainError(ITEM_DELETE_FORBIDDEN, status_code=403)
-    name = item.file.name if item.file else ""
+    names = [item.file.name, thumbnail_name(project_id=item.project_id, content_hash=item.content_hash)] \
+        if item.file else []
     audit_record(actor=actor, organization=item.project.organization, action=AuditEvent.Action.ITEM_DELETED, target=item,
                  metadata={"project": item.project_id, "original_name": item.original_name,
                            "content_hash": item.content_hash})
     item.delete()
-    if name:
-        transaction.on_commit(lambda: stored_files_delete(names=[name]))
+    if names:
+        transaction.on_commit(lambda: stored_files_delete(names=names))

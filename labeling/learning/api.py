@@ -16,7 +16,6 @@ from modelship.openapi import error_responses as _errors
 from projects.permissions import MANAGERS, PROJECT_REVIEWERS
 from projects.scoping import ProjectScopedView
 
-LEARNING_STARTED = "A learning round was queued."
 ROUNDS_SHOWN = 100
 
 
@@ -60,4 +59,4 @@ class ProjectLearnView(ProjectScopedView):
     def post(self, request, project_id: int):
         project = self.get_project()
         services.learning_start(project=project, actor=request.user)
-        return Response({"detail": LEARNING_STARTED}, status=202)
+        return Response({"detail": services.LEARNING_STARTED}, status=202)

@@ -67,6 +67,16 @@ def audit_needed(project: Project) -> int:
     return fewest_for_guarantee(project.target_precision, project.precision_delta)
 
 
+def audit_slice_counts(*, project: Project) -> dict:
+    """The audit slice's size, how many of its items people labelled, how many must be (``audit_needed``)
+    before anything is auto-accepted, and how many of those remain: what every page and report says."""
+    audit = Item.objects.filter(project=project, in_audit_slice=True).aggregate(
+        size=Count("id"), labelled=Count("id", filter=Q(final_source__in=HUMAN_SOURCES)))
+    needed = audit_needed(project)
+    return {"size": audit["size"], "labelled": audit["labelled"], "needed": needed,
+            "remaining": max(needed - audit["labelled"], 0)}
+
+
 def audit_progress(*, project: Project) -> dict:
     """What the job page says comes next: the audit slice's size, how many of its items people labelled
     and how many must be before anything is auto-accepted, and the precision statement once fitted
@@ -79,7 +89,4 @@ def audit_progress(*, project: Project) -> dict:
                                 active_head(project=project, base_model=project.default_model, schema=schema))
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
     precision = live_statement(project=project, schema=schema, calibration=calibration)
-    audit = Item.objects.filter(project=project, in_audit_slice=True).aggregate(
-        size=Count("id"), labelled=Count("id", filter=Q(final_source__in=HUMAN_SOURCES)))
-    return {"precision": {"statement": precision.get("statement")},
-            "audit_slice": {"size": audit["size"], "labelled": audit["labelled"], "needed": audit_needed(project)}}
+    return {"precision": {"statement": precision.get("statement")}, "audit_slice": audit_slice_counts(project=project)}

@@ -24,6 +24,7 @@ LEARNING_SETTINGS = ("target_precision", "precision_delta", "strict_precision", 
 REDECIDE_ON = {"target_precision", "precision_delta", "strict_precision", "audit_slice_size"}
 UNKNOWN_QUEUE_STRATEGY = "Unknown queue strategy {name!r}; available: {available}."
 NO_MODEL = "The project has no model yet: set its default_model first."
+LEARNING_STARTED = "A learning round was queued."
 
 
 def learning_settings_update(*, project: Project, actor: User, **changes) -> tuple[Project, LearningRound | None]:

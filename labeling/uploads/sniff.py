@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import math
+import re
 import struct
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from labeling.uploads import messages
+from labeling.uploads.jpeg import jpeg_ends_early
 
 ZIP = "zip"
 IMAGE = "image"
@@ -78,21 +81,41 @@ class ImageInfo:
 
 
 def image_inspect(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
-    """Open, verify and fully decode an image; raise Rejected with the reason when it is not usable."""
+    """Open, verify and fully decode an image; raise Rejected with the reason when it is not usable:
+    too many pixels (however many its header declares), data that ends before the last pixel, or
+    data no decoder can read."""
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    head = stream.read(HEAD_BYTES)
+    stream.seek(0)
+    if _header_end(head) > size:
+        raise Rejected(messages.IMAGE_TRUNCATED)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(stream) as image:
+            warnings.simplefilter("ignore", UserWarning)  # TIFF's "Truncated File Read": we raise our own
+            try:
+                opened = Image.open(stream)
+            except Image.DecompressionBombError as exc:  # Pillow refuses at twice its limit, before the size
+                raise Rejected(_too_many_pixels(str(exc), max_pixels)) from None
+            with opened as image:
                 fmt = image.format or ""
                 if fmt not in ALLOWED_FORMATS:
                     raise Rejected(messages.IMAGE_FORMAT.format(format=fmt or "These"))
                 width, height = image.size
                 if width * height > max_pixels:
                     raise Rejected(messages.IMAGE_TOO_MANY_PIXELS.format(pixels=width * height, limit=max_pixels))
+                if fmt == "TIFF" and _tiff_data_end(image) > size:
+                    raise Rejected(messages.IMAGE_TRUNCATED)
                 image.verify()
             stream.seek(0)
-            with Image.open(stream) as image:
-                image.load()  # verify() misses truncated data; a full decode does not
+            if fmt == "JPEG":
+                if jpeg_ends_early(stream):
+                    raise Rejected(messages.IMAGE_TRUNCATED)
+            else:
+                with Image.open(stream) as image:
+                    image.load()  # verify() misses truncated data; a full decode does not
             if fmt == "PNG":
                 stream.seek(0)
                 missing = png_rows_missing(stream)
@@ -100,13 +123,46 @@ def image_inspect(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
                     raise Rejected(messages.IMAGE_PIXELS_MISSING.format(missing=missing, height=height))
     except Rejected:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
-        raise Rejected(messages.IMAGE_CORRUPT) from None
+    except OSError as exc:
+        # Pillow's words for data that stops early: "image file is truncated (…)", "Truncated File Read"
+        truncated = "truncated" in str(exc).lower()
+        raise Rejected(messages.IMAGE_TRUNCATED if truncated else messages.IMAGE_CORRUPT) from None
     except Exception:  # a damaged file can make a decoder fail in any way; none of them is usable
         raise Rejected(messages.IMAGE_CORRUPT) from None
     stream.seek(0)
     return ImageInfo(format=fmt, mime_type=Image.MIME.get(fmt, "application/octet-stream"),
                      width=width, height=height, extension=FORMAT_EXTENSIONS[fmt])
+
+
+def _too_many_pixels(error: str, max_pixels: int) -> str:
+    """Our message for Pillow's DecompressionBombError ("Image size (N pixels) exceeds limit of …")."""
+    found = re.search(r"\((\d+) pixels\)", error)
+    pixels = int(found.group(1)) if found else 2 * max_pixels + 1
+    return messages.IMAGE_TOO_MANY_PIXELS.format(pixels=pixels, limit=max_pixels)
+
+
+def _header_end(head: bytes) -> int:
+    """The least size the file's first bytes promise (0 where they promise none): a WebP's RIFF
+    size, or past the first directory of a TIFF (which a writer may put after the pixel data)."""
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return int.from_bytes(head[4:8], "little") + 8
+    if head[:2] not in (b"II", b"MM"):
+        return 0
+    order: Literal["little", "big"] = "little" if head[:2] == b"II" else "big"
+    version = int.from_bytes(head[2:4], order)
+    if version == 42:
+        return int.from_bytes(head[4:8], order) + 2
+    if version == 43:  # BigTIFF
+        return int.from_bytes(head[8:16], order) + 8
+    return 0
+
+
+def _tiff_data_end(image: Image.Image) -> int:
+    """Where a TIFF's strips (or tiles) end by its own offsets and byte counts."""
+    tags = getattr(image, "tag_v2", {})
+    offsets = tags.get(273) or tags.get(324) or ()  # StripOffsets, TileOffsets
+    counts = tags.get(279) or tags.get(325) or ()  # StripByteCounts, TileByteCounts
+    return max((offset + count for offset, count in zip(offsets, counts, strict=False)), default=0)
 
 
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type

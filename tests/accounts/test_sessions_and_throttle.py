@@ -73,7 +73,13 @@ def _wrong_logins(api, count, **extra) -> list[int]:
                      **extra).status_code for _ in range(count)]
 
 
-def test_a_forged_x_forwarded_for_does_not_reset_the_throttle(api):
+@pytest.fixture
+def no_lockout(settings):
+    """The throttle alone: the lockout (tests/accounts/test_lockout.py) would answer first."""
+    settings.LOGIN_LOCKOUT_FAILURES = settings.LOGIN_LOCKOUT_ACCOUNT_FAILURES = 100
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_throttle(api, no_lockout):
     user_register(email="ada@example.com", password=GOOD)
     assert _wrong_logins(api, 10) == [401] * 10
     forged = [api.post("/api/auth/login", {"email": "ada@example.com", "password": "wrong"}, format="json",
@@ -81,7 +87,7 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_throttle(api):
     assert forged == [429] * 25
 
 
-def test_behind_a_trusted_proxy_the_throttle_keys_on_the_forwarded_client(api, settings):
+def test_behind_a_trusted_proxy_the_throttle_keys_on_the_forwarded_client(api, settings, no_lockout):
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     user_register(email="ada@example.com", password=GOOD)
     proxy = {"REMOTE_ADDR": "10.1.2.3"}

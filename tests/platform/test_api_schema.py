@@ -44,7 +44,8 @@ def test_the_calibration_report_always_has_every_field_its_schema_requires(org, 
     assert resp.json() == {
         "model": project.default_model, "head_version": None, "temperature": 1.0, "fitted_on": 0,
         "ece_before": None, "ece_after": None, "threshold": None, "threshold_source": "audit slice",
-        "audit_slice": {"size": 0, "labelled": 0, "needed": audit_needed(project)}, "precision": {},
+        "audit_slice": {"size": 0, "labelled": 0, "needed": audit_needed(project),
+                        "remaining": audit_needed(project)}, "precision": {},
     }
 
 

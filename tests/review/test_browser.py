@@ -3,8 +3,9 @@
 import re
 
 import pytest
+from django.utils import timezone
 
-from labeling.models import Item
+from labeling.models import Item, LearningRound
 from review.models import ReviewDecision
 from tests.conftest import wait_until
 from tests.factories import PASSWORD
@@ -127,10 +128,16 @@ def test_the_manager_page_renders_at_both_widths(live_server, page, chromium, ar
     for i, (decision, labels) in enumerate([("approve", None), ("modify", ["dog"]), ("reject", None)]):
         item = item_waiting(world.project, world.schema, top="cat", confidence=0.5 + i / 100)
         submit(client_for(world.reviewer), item, decision, labels=labels, seconds=3 + i)
+    LearningRound.objects.create(project=world.project, trigger="manual", started_at=timezone.now(), labels_used=3,
+                                 promotion_reason="too few labels to train a head (3 < 20)",
+                                 statement="Nothing is auto-accepted: 99 audited items are needed.")
     log_in(page, live_server.url, world.manager.email)
     page.goto(f"{live_server.url}/projects/{world.project.pk}/manage")
 
     assert page.locator("#reviewer-stats tbody tr").count() == 1
+    assert page.locator("nav.tabs [aria-current=page]").inner_text() == "Quality"
+    assert page.locator("#learning-rounds tbody tr").count() == 2  # the round and its statement
+    assert "too few labels to train a head" in page.locator("#learning-rounds").inner_text()
     page.screenshot(path=str(artifacts_dir / "manage_page.png"), full_page=True)
     page.set_viewport_size(TABLET)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= TABLET["width"]

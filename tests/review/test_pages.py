@@ -118,7 +118,8 @@ def test_manager_page_states_the_auto_accept_precision(world, client):
     client.force_login(world.manager)
     before = client.get(f"/projects/{world.project.pk}/manage").content.decode()
     # at the default 97% target and 5% delta, 99 audited items above a threshold, all correct, are needed
-    assert "Nothing is auto-accepted until 99 audit-slice items are labelled" in before
+    assert ('Nothing is auto-accepted yet: that takes <strong id="audit-needed">99</strong> audit items with a '
+            "person's label, and this project's audit sample holds 0 (0 labelled).") in before
     statement = ("auto-accepted labels are at least 97.0% correct with 95% confidence (Learn-then-Test, binomial, "
                  "on 180 audited items, 160 of them above the threshold, 160 correct: 100.0%, lower bound 98.1%); "
                  "41 of 100 eligible items (41.0%) auto-accepted")
@@ -126,7 +127,7 @@ def test_manager_page_states_the_auto_accept_precision(world, client):
                                     fitted_on=180, ece_before=0.12, ece_after=0.03, threshold=0.91,
                                     precision={"statement": statement})
     html = client.get(f"/projects/{world.project.pk}/manage").content.decode()
-    assert f"<strong>{statement}</strong>" in html
+    assert f'<p id="audit-state">{statement}</p>' in html
     assert "0.910 (audit slice)" in html
     assert "1.700 on 180 items" in html
     assert "0.120 → 0.030" in html

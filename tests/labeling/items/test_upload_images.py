@@ -46,7 +46,7 @@ def test_valid_and_corrupt_images_together_give_the_per_file_report(client, proj
     ]
     assert resp.data["report"]["rejected"] == [
         {"file": "broken.jpg", "archive": "", "line": None, "reason": messages.IMAGE_CORRUPT},
-        {"file": "truncated.png", "archive": "", "line": None, "reason": messages.IMAGE_CORRUPT},
+        {"file": "truncated.png", "archive": "", "line": None, "reason": messages.IMAGE_TRUNCATED},
         {"file": "anim.gif", "archive": "", "line": None, "reason": messages.IMAGE_FORMAT.format(format="GIF")},
         {"file": "paper.pdf", "archive": "", "line": None, "reason": messages.UNSUPPORTED_TYPE},
         {"file": "empty.png", "archive": "", "line": None, "reason": messages.FILE_EMPTY},
