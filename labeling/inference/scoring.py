@@ -168,7 +168,8 @@ class ProjectScorer:
         multi = result.multi_label
         if self.head is not None and ok.any():
             logits = np.full((len(present), self.head.n_categories), np.nan)
-            logits[ok] = self.head.decision_function(embeddings[ok])
+            prior = result.logits[ok] if self.head.prior_dims else None  # the prior's own scores, as features
+            logits[ok] = self.head.decision_function(embeddings[ok], prior)
             multi = self.head.multi_label
         scored = self._finish(np.where(ok[:, None], logits, 0.0), multi_label_logits=multi)
         for row, index in enumerate(present):
@@ -180,9 +181,9 @@ class ProjectScorer:
                 results[index].embedding = embeddings[row]
         return results
 
-    def score_embeddings(self, embeddings: np.ndarray) -> list[Scored]:
-        """Re-score from stored embeddings through the active head (no forward pass)."""
-        logits = self.head.decision_function(embeddings)
+    def score_embeddings(self, embeddings: np.ndarray, prior: np.ndarray | None = None) -> list[Scored]:
+        """Re-score from stored embeddings (and the prior's stored logits) through the active head."""
+        logits = self.head.decision_function(embeddings, prior)
         return self._finish(logits, multi_label_logits=self.head.multi_label)
 
 
