@@ -7,8 +7,8 @@ import pytest
 
 from accounts.models import AuditEvent
 from analytics.selectors import calibration_report
-from labeling.engine.calibration import softmax
 from labeling.engine import FewShotHead
+from labeling.engine.calibration import softmax
 from labeling.engine.registry import TEXT_MODEL
 from labeling.learning.rounds import eligible_q, prior_logits, project_round
 from labeling.learning.services import UNKNOWN_QUEUE_STRATEGY
