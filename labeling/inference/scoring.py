@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.files.storage import default_storage
+from django.db.models import Max
 
 from labeling.engine import Category, FewShotHead, UnknownModelError, apply_temperature, get_classifier, model_spec
 from labeling.engine.registry import TEXT_MODEL
-from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration
+from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration, Prediction
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_categories
 
@@ -73,6 +74,20 @@ def stored_embeddings(item_ids, model_name: str) -> dict[int, np.ndarray]:
     }
 
 
+def prior_logits(item_ids, model_name: str, width: int) -> np.ndarray:
+    """The latest stored logits of ``model_name`` (a head's prior) for ``item_ids``, as an (n, width)
+    array with a row of NaN where it has none: what a head with prior features reads beside embeddings."""
+    latest = (Prediction.objects.filter(item_id__in=[int(i) for i in item_ids], model_name=model_name)
+              .values("item_id").annotate(last=Max("id")).values_list("last", flat=True))
+    stored = dict(Prediction.objects.filter(id__in=list(latest)).values_list("item_id", "logits"))
+    out = np.full((len(item_ids), width), np.nan)
+    for row, item_id in enumerate(item_ids):
+        z = stored.get(int(item_id))
+        if z and len(z) == width:
+            out[row] = z
+    return out
+
+
 def item_input(item: Item) -> str | bytes | None:
     """What the engine reads: the text, or the stored file's bytes (None when unreadable)."""
     if item.kind == Item.Kind.TEXT:
@@ -106,8 +121,20 @@ def active_head(*, project: Project, base_model: str, schema: LabelSchema) -> He
     )
 
 
-def effective_model_name(base_model: str, head: HeadVersion | None) -> str:
-    return f"{base_model}+head-v{head.version}" if head is not None else base_model
+def active_head_version(*, project: Project, base_model: str, schema: LabelSchema) -> int | None:
+    """The active head's version number alone: reports need no weights, classes or held-out logits
+    (megabytes for a 1,000-class head)."""
+    return (
+        HeadVersion.objects.filter(project=project, base_model=base_model, schema=schema, is_active=True)
+        .order_by("-version").values_list("version", flat=True).first()
+    )
+
+
+def effective_model_name(base_model: str, head: HeadVersion | int | None) -> str:
+    """The name predictions are stored under: the base model, or it with a head (a HeadVersion or its version)."""
+    if head is None:
+        return base_model
+    return f"{base_model}+head-v{head if isinstance(head, int) else head.version}"
 
 
 class ProjectScorer:

@@ -39,6 +39,7 @@ from labeling.inference.scoring import (
     effective_model_name,
     embedding_model_for,
     human_labelled,
+    prior_logits,
     qa_sampled,
     stored_embeddings,
 )
@@ -121,17 +122,6 @@ def _latest_logits(item_ids, model_name: str) -> dict[int, np.ndarray]:
     return {item_id: np.asarray(logits, dtype=np.float64)
             for item_id, logits in Prediction.objects.filter(id__in=list(latest)).values_list("item_id", "logits")
             if logits}
-
-
-def prior_logits(item_ids, model_name: str, width: int) -> np.ndarray:
-    """The prior's stored logits of ``item_ids`` as an (n, width) array, a row of NaN where it has none."""
-    stored = _latest_logits(item_ids, model_name)
-    out = np.full((len(item_ids), width), np.nan)
-    for row, item_id in enumerate(item_ids):
-        z = stored.get(int(item_id))
-        if z is not None and len(z) == width:
-            out[row] = z
-    return out
 
 
 def _current_logits(scorer: ProjectScorer, embedding_model: str | None, item_ids: list[int]):
@@ -266,10 +256,16 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
     candidate = float((oof[evaluate].argmax(axis=1) == labels[evaluate]).mean())
     current = active_head(project=project, base_model=base_model, schema=schema)
     scored = evaluate & has_prior
-    baseline = float((np.argmax(prior[scored], axis=1) == labels[scored]).mean()) if scored.any() else 0.0
+    baseline = (float((np.argmax(prior[scored], axis=1) == labels[scored]).mean())
+                if prior is not None and scored.any() else 0.0)
     against = f"the prior {base_model}"
-    if current is not None and (current.heldout_accuracy or 0.0) >= baseline:
-        baseline, against = current.heldout_accuracy or 0.0, f"head v{current.version}"
+    if current is not None:  # the candidate must beat the prior and the active head on the same items
+        same_items = _head_out_of_sample_accuracy(current, ids[evaluate], labels[evaluate], x[evaluate],
+                                                  None if prior is None else prior[evaluate]) \
+            if evaluate is audit else None
+        head_baseline = same_items if same_items is not None else (current.heldout_accuracy or 0.0)
+        if head_baseline >= baseline:
+            baseline, against = head_baseline, f"head v{current.version}"
     head = FewShotHead(len(paths), prior_dims=0 if prior is None else len(paths)).fit(x, labels, init=init,
                                                                                        prior=prior)
     version = (HeadVersion.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -286,6 +282,28 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
             classes=paths, trained_on=len(labels), evaluated_on=n, heldout_accuracy=candidate,
             baseline_accuracy=baseline, is_active=promoted, heldout_logits=heldout)
     return HeadOutcome(record, reason, oof, ids, labels, audit)
+
+
+def _head_out_of_sample_accuracy(current: HeadVersion, ids: np.ndarray, labels: np.ndarray,
+                                 x: np.ndarray, prior: np.ndarray | None = None) -> float | None:
+    """The active head's accuracy on the same audited items a candidate is judged on, every one out of
+    sample: its stored cross-fitted logits for the items it was trained on (every audited item labelled
+    then), its own prediction for those audited after it was trained. Judging a candidate against the
+    accuracy the active head had on the fewer items audited back then compares two different samples,
+    and a lucky early estimate then blocks every better head for many rounds."""
+    if not len(ids):
+        return None
+    held = current.heldout_logits or {}
+    later = np.array([str(int(i)) not in held for i in ids], dtype=bool)
+    predicted = np.empty(len(ids), dtype=np.int64)
+    if later.any():
+        active = FewShotHead.from_bytes(bytes(current.head))
+        active_prior = prior[later] if active.prior_dims and prior is not None and prior.shape[1] == active.prior_dims \
+            else None
+        predicted[later] = active.decision_function(x[later], active_prior).argmax(axis=1)
+    for k in np.flatnonzero(~later):
+        predicted[k] = int(np.argmax(held[str(int(ids[k]))]))
+    return float((predicted == labels).mean())
 
 
 def _audit_logits(*, scorer: ProjectScorer, ids: np.ndarray, labels: np.ndarray, audit: np.ndarray):

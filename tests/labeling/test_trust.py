@@ -10,7 +10,8 @@ from analytics.selectors import calibration_report
 from labeling.engine import FewShotHead
 from labeling.engine.calibration import softmax
 from labeling.engine.registry import TEXT_MODEL
-from labeling.learning.rounds import eligible_q, prior_logits, project_round
+from labeling.inference.scoring import prior_logits
+from labeling.learning.rounds import eligible_q, project_round
 from labeling.learning.services import UNKNOWN_QUEUE_STRATEGY
 from labeling.lifecycle import labels_added, next_round_at
 from labeling.models import HeadVersion, Item, ItemEmbedding, LearningRound, ModelCalibration, Prediction
