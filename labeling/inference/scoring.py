@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.files.storage import default_storage
+from django.db.models import Max
 
 from labeling.engine import Category, FewShotHead, UnknownModelError, apply_temperature, get_classifier, model_spec
 from labeling.engine.registry import TEXT_MODEL
-from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration
+from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration, Prediction
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_categories
 
@@ -71,6 +72,20 @@ def stored_embeddings(item_ids, model_name: str) -> dict[int, np.ndarray]:
                                                             model_name=model_name)
         .values_list("item_id", "vector").iterator(chunk_size=2000)
     }
+
+
+def prior_logits(item_ids, model_name: str, width: int) -> np.ndarray:
+    """The latest stored logits of ``model_name`` (a head's prior) for ``item_ids``, as an (n, width)
+    array with a row of NaN where it has none: what a head with prior features reads beside embeddings."""
+    latest = (Prediction.objects.filter(item_id__in=[int(i) for i in item_ids], model_name=model_name)
+              .values("item_id").annotate(last=Max("id")).values_list("last", flat=True))
+    stored = dict(Prediction.objects.filter(id__in=list(latest)).values_list("item_id", "logits"))
+    out = np.full((len(item_ids), width), np.nan)
+    for row, item_id in enumerate(item_ids):
+        z = stored.get(int(item_id))
+        if z and len(z) == width:
+            out[row] = z
+    return out
 
 
 def item_input(item: Item) -> str | bytes | None:
@@ -180,7 +195,8 @@ class ProjectScorer:
         multi = result.multi_label
         if self.head is not None and ok.any():
             logits = np.full((len(present), self.head.n_categories), np.nan)
-            logits[ok] = self.head.decision_function(embeddings[ok])
+            prior = result.logits[ok] if self.head.prior_dims else None  # the prior's own scores, as features
+            logits[ok] = self.head.decision_function(embeddings[ok], prior)
             multi = self.head.multi_label
         scored = self._finish(np.where(ok[:, None], logits, 0.0), multi_label_logits=multi)
         for row, index in enumerate(present):
@@ -192,9 +208,9 @@ class ProjectScorer:
                 results[index].embedding = embeddings[row]
         return results
 
-    def score_embeddings(self, embeddings: np.ndarray) -> list[Scored]:
-        """Re-score from stored embeddings through the active head (no forward pass)."""
-        logits = self.head.decision_function(embeddings)
+    def score_embeddings(self, embeddings: np.ndarray, prior: np.ndarray | None = None) -> list[Scored]:
+        """Re-score from stored embeddings (and the prior's stored logits) through the active head."""
+        logits = self.head.decision_function(embeddings, prior)
         return self._finish(logits, multi_label_logits=self.head.multi_label)
 
 
