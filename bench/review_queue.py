@@ -25,47 +25,16 @@ import statistics
 import sys
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
+import common
+
+ROOT = common.ROOT
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelship_bench_review"
 CATEGORIES = ("cat", "dog", "bird")
 # Each run starts from the same queue (see _reset); ``--rounds`` x reviewers x 5 must stay under the
 # 30% of items waiting, or the smallest project runs dry.
 QUEUE_LIMIT = 5
 WARMUP_ROUNDS = 3
-
-
-def _prepare_database(url: str, keep: bool) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
-                             user=parsed.username or "postgres", password=parsed.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        if exists and not keep:
-            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = False
-        if not exists:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "modelship.settings"
-    os.environ.setdefault("CACHE_URL", "locmemcache://")  # the throttle's counter: Redis in production
-    os.environ.setdefault("THROTTLE_USER", "1000000/hour")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -201,12 +170,6 @@ def _reviewer(user, project, rounds: int, recorder: Recorder, barrier: threading
         connection.close()
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _run_threads(project, reviewers, rounds: int) -> tuple[dict, float, list[str]]:
     """Every reviewer a thread of this process (they share one interpreter lock)."""
     recorder = Recorder()
@@ -290,8 +253,8 @@ def main() -> None:
     global THINK_SECONDS
     THINK_SECONDS = args.think_ms / 1000
 
-    _prepare_database(url, args.keep)
-    _setup_django(url)
+    common.prepare_database(url, args.keep)
+    common.setup_django(url)
     from django.core.management import call_command
 
     from accounts.models import Membership, Organization, User
@@ -324,7 +287,7 @@ def main() -> None:
                 seconds = [s for s, _ in samples[kind]]
                 queries = [q for _, q in samples[kind]]
                 rows.append((size, labels[mode], kind, len(seconds), 1000 * statistics.median(seconds),
-                             1000 * _percentile(seconds, 95), 1000 * _percentile(seconds, 99),
+                             1000 * common.percentile(seconds, 95), 1000 * common.percentile(seconds, 99),
                              min(queries), max(queries), len(seconds) / wall))
         largest = project
 

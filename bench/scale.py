@@ -26,33 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import common
+
+ROOT = common.ROOT
 sys.path.insert(0, str(ROOT))
 
-WORDS = ("the product arrived quickly and works well but the battery drains fast support was helpful refund "
-         "delivery late quality price screen would recommend never again great terrible match team election "
-         "market software doctor").split()
+WORDS = common.WORDS
 TOPICS = ["business", "technology", "sports", "politics", "health"]
-
-
-def _fresh_postgres(url: str):
-    import environ
-    import psycopg2
-
-    cfg = environ.Env.db_url_config(url)
-    name = f"modelship_scale_{os.getpid()}_{int(time.time() * 1000) % 10**6}"
-    connect = {"host": cfg.get("HOST") or "127.0.0.1", "port": cfg.get("PORT") or 5432, "user": cfg["USER"],
-               "password": cfg.get("PASSWORD") or None, "dbname": "postgres"}
-
-    def run(sql: str) -> None:
-        connection = psycopg2.connect(**connect)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-        connection.close()
-
-    run(f'CREATE DATABASE "{name}"')
-    return f"{url.rsplit('/', 1)[0]}/{name}", lambda: run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -144,7 +124,7 @@ def main() -> None:
     os.environ.setdefault("MODELSHIP_DEVICE", "cpu")
     results = []
     for count in [int(n) for n in args.workers.split(",")]:
-        database, drop = _fresh_postgres(url)
+        database, drop = common.fresh_postgres(url, prefix="modelship_scale")
         env = dict(os.environ, DATABASE_URL=database, MODELSHIP_DATA_DIR=tempfile.mkdtemp(prefix="modelship-scale-"),
                BILLING_ENABLED="0")  # credits are not what this measures
         try:
