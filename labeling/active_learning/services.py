@@ -22,7 +22,7 @@ from accounts.services import audit_record
 from labeling.engine import FewShotHead
 from labeling.engine.active_learning import STRATEGIES, UNKNOWN_STRATEGY, select, simulate_effectiveness
 from labeling.engine.label_errors import cross_val_probs, find_label_issues
-from labeling.inference.scoring import embedding_model_for, human_labelled, stored_embeddings
+from labeling.inference.scoring import embedding_model_for, human_labelled, prior_logits, stored_embeddings
 from labeling.lifecycle import item_label_issue_resolved
 from labeling.models import HeadVersion, Item, LabelIssue
 from modelship.exceptions import DomainError
@@ -141,7 +141,8 @@ def newest_head_probs(*, project: Project, schema, embedding_model: str | None, 
     if len(vectors) != len(item_ids):
         return None
     head = FewShotHead.from_bytes(bytes(newest.head))
-    return head.predict_proba(np.stack([vectors[i] for i in item_ids]))
+    prior = prior_logits(item_ids, project.default_model, head.prior_dims) if head.prior_dims else None
+    return head.predict_proba(np.stack([vectors[i] for i in item_ids]), prior)
 
 
 def _bootstrap_committee(x: np.ndarray, y: np.ndarray, pool_x: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
