@@ -54,6 +54,37 @@ def krippendorff_alpha_nominal(units: Iterable[Iterable[Hashable]]) -> float | N
             for j, k in enumerate(values):
                 if i != j:
                     coincidence[(c, k)] += 1.0 / (m - 1)
+    return _alpha(coincidence)
+
+
+def krippendorff_alpha_from_pairs(pairs: Iterable[tuple[Hashable, Hashable, int, int]]) -> float | None:
+    """Krippendorff's alpha for nominal data from counted pairs of values: (value, value, raters of the unit,
+    how many such pairs), each unordered pair of values of a unit counted once."""
+    coincidence: dict[tuple, float] = defaultdict(float)
+    for c, k, m, n in pairs:
+        coincidence[(c, k)] += n / (m - 1)
+        coincidence[(k, c)] += n / (m - 1)
+    return _alpha(coincidence)
+
+
+def cohens_kappa_from_table(table: Mapping[tuple[Hashable, Hashable], int]) -> float | None:
+    """``cohens_kappa`` from counts of (rater a's value, rater b's value) over the items both rated."""
+    n = sum(table.values())
+    if n == 0:
+        return None
+    observed = sum(count for (x, y), count in table.items() if x == y) / n
+    ca: Counter = Counter()
+    cb: Counter = Counter()
+    for (x, y), count in table.items():
+        ca[x] += count
+        cb[y] += count
+    expected = sum(ca[k] * cb[k] for k in ca.keys() | cb.keys()) / (n * n)
+    if expected == 1.0:
+        return 1.0 if observed == 1.0 else 0.0
+    return (observed - expected) / (1.0 - expected)
+
+
+def _alpha(coincidence: Mapping[tuple, float]) -> float | None:
     if not coincidence:
         return None
     n_c: dict[Hashable, float] = defaultdict(float)

@@ -68,9 +68,16 @@ class RatesSerializer(serializers.Serializer):
     compute_cost_per_item = serializers.FloatField()
 
 
+class CostBillingSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(help_text="Billing on: the compute cost is the credits the ledger charged.")
+    credits_charged = serializers.IntegerField(allow_null=True, help_text="Credits settled for the project's jobs.")
+    credit_price = serializers.FloatField(allow_null=True, help_text="What one credit costs (BILLING_CREDIT_PRICE).")
+
+
 class CostSavingsSerializer(serializers.Serializer):
     project = serializers.IntegerField()
     rates = RatesSerializer()
+    billing = CostBillingSerializer()
     items_labelled_without_a_person = serializers.IntegerField()
     items_scored_by_the_model = serializers.IntegerField()
     hours_saved = FigureSerializer()

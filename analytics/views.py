@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 
 from analytics import charts, selectors
 from analytics.api import STAFF_ONLY
@@ -19,7 +20,7 @@ from analytics.selectors.quality import RELIABILITY_BINS
 from analytics.tables import TABLE_NOT_FOUND, Table, csv_text, platform_tables, project_tables, user_tables
 from labeling.learning.services import learning_rounds
 from projects.permissions import ANY_PROJECT_ROLE, MANAGERS
-from projects.selectors import schema_categories, schema_current
+from projects.selectors import schema_category_paths, schema_current
 from projects.views import project_for_page
 from review import selectors as review_selectors
 from review import services as review_services
@@ -126,7 +127,6 @@ def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
         manage_form_apply(request, project)
         return redirect("manage-page", project_id=project.pk)
     schema = schema_current(project=project)
-    categories = schema_categories(schema=schema) if schema else []
     stats = selectors.review_stats(project=project, schema=schema)
     adjudication = review_selectors.adjudication_list(project=project)
     for item in adjudication:
@@ -140,11 +140,16 @@ def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
     model = stats["project"]["model"]
     confusion_rows, per_class = [], []
     if not model["multi_label"]:
-        confusion_rows = [{"label": label, "cells": row}
-                          for label, row in zip(model["classes"], model["matrix"], strict=True)]
+        # each cell's text and classes made here: 441 cells through template filters cost more than the figures
+        confusion_rows = [{"label": label, "cells": [
+            (str(n), "num" + (" diagonal" if i == j else "") + ("" if n else " zero")) for j, n in enumerate(row)]}
+            for i, (label, row) in enumerate(zip(model["classes"], model["matrix"], strict=True))]
         per_class = [(label, model["per_class"][label]) for label in model["classes"] if label in model["per_class"]]
     return render(request, "manage.html", {
-        "project": project, "schema": schema, "categories": categories, "stats": stats, "model": model,
+        "project": project, "schema": schema, "stats": stats, "model": model,
+        # a 1,000-class schema's options, joined here: a template loop over them costs more than the page's figures
+        "label_options": format_html_join("", '<option value="{}">{}</option>',
+                                          ((path, path) for path in schema_category_paths(schema=schema))),
         "confusion_rows": confusion_rows, "per_class": per_class, "adjudication": adjudication,
         "gold": review_selectors.gold_list(project=project), "strategies": sorted(review_selectors.QUEUE_STRATEGIES),
         "gold_rate": review_services.gold_rate(),

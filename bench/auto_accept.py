@@ -14,12 +14,14 @@ Data sets come from what installed packages ship (nothing is downloaded):
 
 For each data set one project is created through the services, its items classified by a real Celery
 worker (a ``POST /api/projects/{id}/classify`` job), and then, for each strategy and seed, from that
-same classified state (``_reset``): a simulated reviewer who always gives the true label takes items
-from ``GET /api/review/queue`` (the audit slice interleaved with the strategy's picks) and submits them
-with ``POST /api/review/submit`` (DRF in process, no HTTP server); learning rounds run on the worker
-on the product's cadence (10, 20, 40, 80, then every 50 labels), and the reviewer waits for each.
+same classified state (``_reset``, with the audit slice drawn afresh for the seed): a simulated reviewer
+who always gives the true label takes items ten at a time from ``GET /api/review/queue`` (the audit
+slice interleaved with the strategy's picks) and submits them with ``POST /api/review/submit`` (DRF in
+process, no HTTP server); learning rounds run on the worker on the product's cadence (10, 20, 40, 80,
+then every 50 labels), and the reviewer waits for each, then asks the queue again.
 
-Printed per data set: at each checkpoint (labels given) of the first strategy's first seed, the stated
+Printed per data set: at each checkpoint (50, 100, 200, 500, 1,000 labels given and ``--max-labels``,
+measured at exactly that count) of the first strategy's first seed, the stated
 target and (1 - delta) lower bound, the realised precision of the auto-accepted items, coverage of the
 eligible items, the oracle's coverage at the target (a perfect auditor's threshold on the same
 confidences), and the ECE of the current predictions on the items no person labelled. Then, per
@@ -38,6 +40,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -46,6 +49,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelship_bench_trust"
 CHECKPOINTS = (50, 100, 200, 500, 1000)
+QUEUE_LIMIT = 10  # items the reviewer asks the queue for at a time
 DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 SUPERCLASSES = [  # ImageNet-1k class index ranges -> the kind of thing (as bench/active_learning.py)
     ("dog", [(151, 268)]), ("bird", [(7, 24), (80, 100), (127, 146)]),
@@ -198,15 +202,18 @@ def _snapshot(project):
     return list(Item.objects.filter(project=project).values_list(*fields)), fields
 
 
-def _reset(project, snapshot) -> None:
-    """Back to the classified state: no human label, head, calibration, round or re-score."""
+def _reset(project, snapshot, *, seed: int) -> None:
+    """Back to the classified state: no human label, head, calibration, round or re-score, with the audit
+    slice drawn afresh for ``seed`` (as many items as the classify job drew, uniformly at random)."""
     from django.db import connection
+    from django.db.models import Count
 
     from labeling.models import HeadVersion, HumanLabel, Item, Job, LearningRound, ModelCalibration
     from projects.models import Project
     from review.models import ReviewDecision
 
     rows, fields = snapshot
+    rows = _audit_redrawn(rows, fields, seed)
     ReviewDecision.objects.filter(project=project).delete()
     HumanLabel.objects.filter(item__project=project).delete()
     LearningRound.objects.filter(project=project).delete()
@@ -228,6 +235,28 @@ def _reset(project, snapshot) -> None:
     HeadVersion.objects.filter(project=project).delete()
     Project.objects.filter(pk=project.pk).update(labels_counted=0, learn_next_at=project.learn_first,
                                                  labels_since_learning=0)
+    state, audit = fields.index("state"), fields.index("in_audit_slice")
+    wanted = Counter((row[state], row[audit]) for row in rows)
+    found = Counter(dict(((s, a), n) for s, a, n in Item.objects.filter(project=project)
+                         .values_list("state", "in_audit_slice").annotate(n=Count("id")).order_by()))
+    assert found == wanted and not HumanLabel.objects.filter(item__project=project).exists(), (found, wanted)
+
+
+def _audit_redrawn(rows: list, fields: list[str], seed: int) -> list:
+    """The snapshot's rows with the audit slice drawn again for ``seed``: the same size, uniformly at random,
+    each drawn item waiting for review as an audit item and each one left out waiting as an uncertain one
+    (nothing is auto-accepted before the first round, so every classified item waits for review)."""
+    audit, state, reason = fields.index("in_audit_slice"), fields.index("state"), fields.index("queue_reason")
+    size = sum(1 for row in rows if row[audit])
+    drawn = set(np.random.default_rng(seed).choice(len(rows), size=size, replace=False).tolist())
+    out = []
+    for k, row in enumerate(rows):
+        row = list(row)
+        if row[state] == "needs_review":
+            row[audit] = k in drawn
+            row[reason] = "audit" if k in drawn else "uncertain"
+        out.append(tuple(row))
+    return out
 
 
 # --- measures --------------------------------------------------------------------------------------
@@ -246,6 +275,15 @@ def full_supervision_accuracy(project, ids, truth) -> float:
         head = FewShotHead(int(truth.max()) + 1).fit(x[train], truth[train])
         hits += int((head.predict_proba(x[test]).argmax(axis=1) == truth[test]).sum())
     return hits / len(ids)
+
+
+def accuracy(project, truth_of: dict) -> float:
+    """Accuracy of the project's current predictions on the items no person labelled."""
+    from labeling.models import Item
+
+    rows = list(Item.objects.filter(project=project).exclude(final_source__in=Item.HUMAN_SOURCES)
+                .exclude(prediction__isnull=True).values_list("id", "prediction__probabilities"))
+    return float(np.mean([int(np.argmax(p)) == truth_of[i] for i, p in rows]))
 
 
 def measure(project, truth_of: dict, paths: list[str]) -> dict:
@@ -282,16 +320,19 @@ def measure(project, truth_of: dict, paths: list[str]) -> dict:
 
 # --- the reviewer ----------------------------------------------------------------------------------
 
-def run(project, client, truth_of, paths, *, strategy: str, seed: int, max_labels: int, goal: float,
-        record_checkpoints: bool, stop_at_goal: bool) -> tuple[int | None, dict, float]:
+def run(project, client, truth_of, paths, *, strategy: str, max_labels: int, goal: float,
+        record_checkpoints: bool, stop_at_goal: bool) -> tuple[int | None, int, dict, float]:
+    """One reviewer's run: (labels at which the goal was first met or None, labels given, checkpoint rows,
+    mean round seconds). A checkpoint is measured at exactly its label count, after any round that label
+    started: the statement and the items as a user would see them then."""
     from labeling.models import LearningRound
     from projects.models import Project
+    from review.services import ITEM_NOT_OPEN
 
     labels, reached, table, round_seconds = 0, None, {}, []
-    next_checkpoint = iter([c for c in CHECKPOINTS if c <= max_labels])
-    checkpoint = next(next_checkpoint, None)
+    checkpoints = {c for c in (*CHECKPOINTS, max_labels) if c <= max_labels} if record_checkpoints else set()
     while labels < max_labels:
-        resp = client.get("/api/review/queue", {"project": project.pk, "limit": 5, "strategy": strategy})
+        resp = client.get("/api/review/queue", {"project": project.pk, "limit": QUEUE_LIMIT, "strategy": strategy})
         assert resp.status_code == 200, resp.data
         if not resp.data["items"]:
             break
@@ -303,22 +344,25 @@ def run(project, client, truth_of, paths, *, strategy: str, seed: int, max_label
                     else {"item": shown["id"], "decision": "modify", "labels": [truth]})
             before = LearningRound.objects.filter(project=project).count()
             answer = client.post("/api/review/submit", body, format="json")
+            if answer.status_code == 409 and answer.data.get("item") == [ITEM_NOT_OPEN]:
+                continue  # the last round auto-accepted an item this reviewer still held: nothing to decide
             assert answer.status_code == 201, answer.data
             labels += 1
             project = Project.objects.get(pk=project.pk)
-            if project.labels_since_learning == 0:  # this label reached the cadence: a round is on the worker
+            learnt = project.labels_since_learning == 0  # this label reached the cadence: a round is on the worker
+            if learnt:
                 rounds = _wait(lambda b=before, p=project.pk: LearningRound.objects.filter(project_id=p).count() > b
                                and LearningRound.objects.filter(project_id=p).first(), 600, "a learning round")
                 round_seconds.append(rounds.duration_ms / 1000)
-                m = measure(project, truth_of, paths)
-                if reached is None and m["accuracy"] >= goal:
+                if reached is None and accuracy(project, truth_of) >= goal:
                     reached = labels
-                if record_checkpoints and checkpoint is not None and labels >= checkpoint:
-                    table[checkpoint] = m | {"labels": labels}
-                    checkpoint = next(next_checkpoint, None)
+            if labels in checkpoints:
+                table[labels] = measure(project, truth_of, paths) | {"labels": labels}
             if stop_at_goal and reached is not None:
-                return reached, table, float(np.mean(round_seconds))
-    return reached, table, float(np.mean(round_seconds)) if round_seconds else 0.0
+                return reached, labels, table, float(np.mean(round_seconds))
+            if learnt:
+                break  # ask the queue again: its next picks come from what the round learnt
+    return reached, labels, table, float(np.mean(round_seconds)) if round_seconds else 0.0
 
 
 def main() -> None:
@@ -354,21 +398,26 @@ def main() -> None:
             table, timing = {}, []
             for seed in range(args.seeds):
                 for strategy in strategies:
-                    _reset(project, snapshot)
+                    _reset(project, snapshot, seed=seed)
                     first = seed == 0 and strategy == strategies[0]
                     started = time.perf_counter()
-                    reached, rows, round_s = run(project, client, truth_of, paths, strategy=strategy, seed=seed,
-                                                 max_labels=args.max_labels, goal=goal, record_checkpoints=first,
-                                                 stop_at_goal=not first)
+                    reached, given, rows, round_s = run(project, client, truth_of, paths, strategy=strategy,
+                                                        max_labels=args.max_labels, goal=goal,
+                                                        record_checkpoints=first, stop_at_goal=not first)
                     timing.append(round_s)
                     needed[strategy].append(reached)
                     table.update(rows)
+                    ended = "" if reached or given >= args.max_labels else f", the queue ran dry after {given} labels"
                     print(f"  seed {seed} {strategy}: 95% of full at {reached if reached else '>' + str(args.max_labels)}"
-                          f" labels ({time.perf_counter() - started:.0f}s, mean round {round_s:.2f}s)", flush=True)
+                          f" labels ({time.perf_counter() - started:.0f}s, mean round {round_s:.2f}s{ended})", flush=True)
             _print(name, table, needed, strategies, args.max_labels, timing)
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # still inside a task (a label-issue search): stop it outright
+            worker.kill()
+            worker.wait(timeout=30)
 
 
 def _print(name, table, needed, strategies, max_labels, timing) -> None:

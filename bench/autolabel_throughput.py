@@ -27,7 +27,6 @@ import argparse
 import io
 import json
 import os
-import random
 import resource
 import statistics
 import subprocess
@@ -38,7 +37,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import common
+
+ROOT = common.ROOT
 sys.path.insert(0, str(ROOT))
 
 TEXT_MODEL = "minilm-zero-shot"
@@ -50,9 +51,6 @@ TOPICS = [
     {"name": "politics", "description": "Governments, elections, parties, policy and law-making."},
     {"name": "health", "description": "Medicine, disease, fitness, nutrition and public health."},
 ]
-WORDS = ("the product arrived quickly and works well but the battery drains fast support was helpful refund "
-         "delivery late quality price screen would recommend never again great terrible match team election "
-         "market software doctor").split()
 
 
 @dataclass
@@ -68,11 +66,18 @@ class StageResult:
     load_s: float
     threads: int
     probabilities_file: str | None = None
+    cpu_per_item_ms: float = 0.0
+    round: int = 0  # median CPU time per item: this process (bare), the worker's processes (pipeline)
 
 
 def make_texts(count: int) -> list[str]:
-    rng = random.Random(4)
-    return [" ".join(rng.choices(WORDS, k=rng.randint(8, 60))).capitalize() + "." for _ in range(count)]
+    return common.make_texts(count, seed=4)
+
+
+def tagged(items: list, tag: str) -> list:
+    """The items as one pipeline pass stores them: each text made unique by a tag (a project stores a content
+    once), so the bare loop classifies these same strings, tag and all; images keep their bytes."""
+    return [f"{value} [{tag}{n}]" for n, value in enumerate(items)] if isinstance(items[0], str) else list(items)
 
 
 def make_images(count: int) -> list[bytes]:
@@ -107,17 +112,19 @@ def bare_stage(model_name: str, backend: str, items: list, categories, repeats: 
     started = time.perf_counter()
     model = get_classifier(model_name, backend=backend)
     load_s = time.perf_counter() - started
+    items = tagged(items, "r0-")  # what the pipeline's passes classify
     model.classify(items[:model.batch_size], categories)  # warm-up: first-call allocations, category vectors
-    rates, result = [], None
+    rates, cpu, result = [], [], None
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = model.classify(items, categories)
         rates.append(len(items) / (time.perf_counter() - started))
-    probabilities_file = os.path.join(out_dir, f"{model_name}-{backend}.npy")
+        cpu.append(time.process_time() - cpu_started)
+    probabilities_file = os.path.join(out_dir, f"{model_name}-{backend}-{len(items)}-{os.getpid()}.npy")
     np.save(probabilities_file, result.probabilities)
     return StageResult("bare", "-", model_name, getattr(model, "backend", backend), len(items), max(rates),
                        statistics.median(rates), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, load_s,
-                       torch.get_num_threads(), probabilities_file)
+                       torch.get_num_threads(), probabilities_file, cpu_per_item_ms=1000 * statistics.median(cpu) / len(items))
 
 
 def _tree_peak_mb(pid: int) -> float:
@@ -137,6 +144,21 @@ def _tree_peak_mb(pid: int) -> float:
         except OSError:
             continue
     return max(peaks, default=0.0)
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the worker and its pool process)."""
+    total = 0.0
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        children = []
+    for p in [pid, *children]:
+        try:
+            total += common.process_cpu_seconds(p)
+        except OSError:
+            continue
+    return total
 
 
 def pipeline_stage(model_name: str, backend: str, items: list, categories, repeats: int, out_dir: str) -> StageResult:
@@ -178,11 +200,10 @@ def pipeline_stage(model_name: str, backend: str, items: list, categories, repea
 
     def add(values, tag: str) -> None:
         rows = []
-        for n, value in enumerate(values):
+        for n, value in enumerate(tagged(values, tag)):
             if kind == "text":
-                text = f"{value} [{tag}{n}]"
-                rows.append(Item(project=project, kind="text", text=text,
-                                 content_hash=hashlib.sha256(text.encode()).hexdigest()))
+                rows.append(Item(project=project, kind="text", text=value,
+                                 content_hash=hashlib.sha256(value.encode()).hexdigest()))
             else:
                 digest = hashlib.sha256(value + f"{tag}{n}".encode()).hexdigest()
                 name = default_storage.save(f"bench/{digest}.jpg", ContentFile(value))
@@ -212,16 +233,19 @@ def pipeline_stage(model_name: str, backend: str, items: list, categories, repea
     try:
         add(items[:16], "warm")  # the worker loads the model on its first chunk, as bare_stage's warm-up does
         load_s = run_job()
-        rates = []
+        rates, cpu = [], []
         for r in range(repeats):
             add(items, f"r{r}-")
+            cpu_started = _tree_cpu_s(worker.pid)
             rates.append(len(items) / run_job())
+            cpu.append(_tree_cpu_s(worker.pid) - cpu_started)
         peak = _tree_peak_mb(worker.pid)
     finally:
         worker.terminate()
         worker.wait(timeout=60)
     return StageResult("pipeline", os.environ.get("BENCH_SETUP", "embedded"), model_name, backend, len(items),
-                       max(rates), statistics.median(rates), peak, load_s, 0, None)
+                       max(rates), statistics.median(rates), peak, load_s, 0, None,
+                       cpu_per_item_ms=1000 * statistics.median(cpu) / len(items))
 
 
 STAGES: dict[str, Callable[..., StageResult]] = {"bare": bare_stage, "pipeline": pipeline_stage}
@@ -231,29 +255,13 @@ def _child(job: dict) -> None:
     items = make_texts(job["count"]) if job["kind"] == "text" else make_images(job["count"])
     categories = TOPICS if job["model"] == TEXT_MODEL else None
     result = STAGES[job["stage"]](job["model"], job["backend"], items, categories, job["repeats"], job["out_dir"])
+    result.round = job.get("round", 0)
     print("RESULT " + json.dumps(asdict(result)))
 
 
 def _fresh_postgres() -> tuple[str, Callable[[], None]]:
     """A throw-away database on DATABASE_URL's PostgreSQL server, and how to drop it."""
-    import environ
-    import psycopg2
-
-    url = os.environ["DATABASE_URL"]
-    cfg = environ.Env.db_url_config(url)
-    name = f"modelship_bench_{os.getpid()}_{int(time.time() * 1000) % 10**6}"
-    connect = {"host": cfg.get("HOST") or "127.0.0.1", "port": cfg.get("PORT") or 5432, "user": cfg["USER"],
-               "password": cfg.get("PASSWORD") or None, "dbname": "postgres"}
-
-    def run(sql: str) -> None:
-        connection = psycopg2.connect(**connect)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-        connection.close()
-
-    run(f'CREATE DATABASE "{name}"')
-    return f"{url.rsplit('/', 1)[0]}/{name}", lambda: run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return common.fresh_postgres(os.environ["DATABASE_URL"])
 
 
 def run_job(job: dict) -> StageResult:
@@ -281,37 +289,53 @@ def run_job(job: dict) -> StageResult:
 GOAL = 0.9
 
 
-def print_table(results: list[StageResult]) -> None:
+def print_table(results: list[StageResult], rounds: int) -> None:
     import numpy as np
 
     reference = {(r.model, r.items): np.load(r.probabilities_file)
-                 for r in results if r.stage == "bare" and r.backend == "torch"}
-    bare = {(r.model, r.backend, r.items): r for r in results if r.stage == "bare"}
-    pipeline = [r for r in results if r.stage == "pipeline"]
-    header = (f"{'model':<28} {'backend':<7} {'items':>6} {'bare items/s':>12} {'(median)':>9} {'load s':>7} "
+                 for r in results if r.stage == "bare" and r.backend == "torch" and r.round == 0}
+    bare_rounds: dict[tuple, list[StageResult]] = {}
+    for r in results:
+        if r.stage == "bare":
+            bare_rounds.setdefault((r.model, r.backend, r.items), []).append(r)
+    header = (f"{'model':<28} {'backend':<7} {'items':>6} {'bare items/s':>12} {'CPU ms/item':>11} {'load s':>7} "
               f"{'peak MB':>8} {'max |Δp|':>9}")
     print(header)
     print("-" * len(header))
-    for (model, backend, items), r in bare.items():
+    for (model, backend, items), group in bare_rounds.items():
+        r = group[0]
         delta = "-"
         if (model, items) in reference and backend != "torch":
             delta = f"{np.nanmax(np.abs(np.load(r.probabilities_file) - reference[(model, items)])):.1e}"
-        print(f"{model:<28} {r.backend:<7} {items:>6} {r.items_per_s:>12.1f} {r.median_items_per_s:>9.1f} "
-              f"{r.load_s:>7.1f} {r.peak_rss_mb:>8.0f} {delta:>9}")
+        print(f"{model:<28} {r.backend:<7} {items:>6} {statistics.median(g.items_per_s for g in group):>12.1f} "
+              f"{statistics.median(g.cpu_per_item_ms for g in group):>11.1f} {r.load_s:>7.1f} {r.peak_rss_mb:>8.0f} "
+              f"{delta:>9}")
+    pipeline: dict[tuple, list[StageResult]] = {}
+    for r in results:
+        if r.stage == "pipeline":
+            pipeline.setdefault((r.model, r.backend, r.items, r.setup), []).append(r)
     if not pipeline:
         return
     print()
-    header = (f"{'model':<28} {'backend':<7} {'items':>6} {'setup':<9} {'pipeline items/s':>16} {'(median)':>9} "
-              f"{'bare items/s':>12} {'ratio':>6} {'goal':>5} {'worker MB':>9}")
+    header = (f"{'model':<28} {'backend':<7} {'items':>6} {'setup':<9} {'pipeline items/s':>16} {'bare items/s':>12} "
+              f"{'ratio':>6} {'(rounds)':>16} {'CPU ratio':>9} {'goal':>5} {'worker MB':>9}")
     print(header)
     print("-" * len(header))
-    for p in pipeline:
-        b = bare.get((p.model, p.backend, p.items))
-        ratio = f"{p.items_per_s / b.items_per_s:.2f}" if b else "-"
-        print(f"{p.model:<28} {p.backend:<7} {p.items:>6} {p.setup:<9} {p.items_per_s:>16.1f} "
-              f"{p.median_items_per_s:>9.1f} {(b.items_per_s if b else float('nan')):>12.1f} {ratio:>6} "
-              f"{'≥' + str(GOAL):>5} {p.peak_rss_mb:>9.0f}")
-    print("ratio: the pipeline's best pass over the bare model's best pass on the same items, same run.")
+    for (model, backend, items, setup), group in pipeline.items():
+        bare = {b.round: b for b in bare_rounds.get((model, backend, items), [])}
+        paired = [(p, bare[p.round]) for p in group if p.round in bare]
+        ratios = [p.items_per_s / b.items_per_s for p, b in paired]
+        cpu = [b.cpu_per_item_ms / p.cpu_per_item_ms for p, b in paired if p.cpu_per_item_ms]
+        shown = " ".join(f"{x:.2f}" for x in ratios)
+        print(f"{model:<28} {backend:<7} {items:>6} {setup:<9} "
+              f"{statistics.median(p.items_per_s for p in group):>16.1f} "
+              f"{statistics.median(b.items_per_s for _, b in paired) if paired else float('nan'):>12.1f} "
+              f"{statistics.median(ratios) if ratios else float('nan'):>6.2f} {shown:>16} "
+              f"{statistics.median(cpu) if cpu else float('nan'):>9.2f} {'≥' + str(GOAL):>5} "
+              f"{max(p.peak_rss_mb for p in group):>9.0f}")
+    print(f"ratio: the median over {rounds} round(s) of the pipeline's best pass over the bare model's best pass, "
+          "each round running bare and then the pipeline on the same items. CPU ratio: bare CPU time per item over "
+          "the worker's (its processes', same round, median): the pipeline's own work, whatever else the machine runs.")
 
 
 def main() -> None:
@@ -322,7 +346,8 @@ def main() -> None:
                         help="pipeline setups, comma-separated: embedded and/or postgres (DATABASE_URL, CELERY_BROKER_URL)")
     parser.add_argument("--backends", default="torch,onnx", help="CPU backends to try, comma-separated")
     parser.add_argument("--stages", default=",".join(STAGES))
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes per stage (the best counts)")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of every stage, alternating (the median prints)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -330,19 +355,23 @@ def main() -> None:
         return
     os.environ.setdefault("MODELSHIP_DEVICE", "cpu")
     results = []
+    print(f"before: {common.load_average()}")
     with tempfile.TemporaryDirectory() as out_dir:
         runs = [(TEXT_MODEL, "text", int(n)) for n in args.texts.split(",") if int(n or 0)]
         runs += [(IMAGE_MODEL, "image", int(n)) for n in args.images.split(",") if int(n or 0)]
         for model, kind, count in runs:
             for backend in args.backends.split(","):
-                for stage in args.stages.split(","):  # bare, then the pipeline right after it
-                    for setup in (args.setups.split(",") if stage == "pipeline" else ["-"]):
-                        job = {"stage": stage, "model": model, "kind": kind, "count": count, "backend": backend,
-                               "repeats": args.repeats, "out_dir": out_dir, "setup": setup}
-                        results.append(run_job(job))
-                        print(f"  {stage} {setup} {model} {backend} {count}: {results[-1].items_per_s:.1f} items/s",
-                              file=sys.stderr, flush=True)
-        print_table(results)
+                for round_ in range(args.rounds):
+                    for stage in args.stages.split(","):  # bare, then the pipeline right after it
+                        for setup in (args.setups.split(",") if stage == "pipeline" else ["-"]):
+                            job = {"stage": stage, "model": model, "kind": kind, "count": count, "backend": backend,
+                                   "repeats": args.repeats, "out_dir": out_dir, "setup": setup, "round": round_}
+                            results.append(run_job(job))
+                            print(f"  round {round_} {stage} {setup} {model} {backend} {count}: "
+                                  f"{results[-1].items_per_s:.1f} items/s ({common.load_average()})",
+                                  file=sys.stderr, flush=True)
+        print_table(results, args.rounds)
+    print(f"after: {common.load_average()}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 
-from billing.models import CreditAccount, CreditTransaction, StripeEvent
+from billing.models import CreditAccount, CreditTransaction, Invoice, StripeEvent
 from billing.services import credits_grant
 from modelship.exceptions import DomainError
 
@@ -75,3 +75,12 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_filter = ["type", "outcome"]
     search_fields = ["event_id", "organization__name"]
     readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["created", "organization", "number", "status", "amount_due", "currency", "payment_failed"]
+    list_filter = ["status", "payment_failed"]
+    search_fields = ["organization__name", "number", "stripe_id"]
+    list_select_related = ["organization"]
+    readonly_fields = [f.name for f in Invoice._meta.fields]

@@ -20,6 +20,7 @@ from billing.serializers import (
     CreditTransactionSerializer,
     EstimateQuerySerializer,
     EstimateSerializer,
+    InvoiceSerializer,
     UsageQuerySerializer,
     UsageSerializer,
     WebhookResultSerializer,
@@ -53,6 +54,17 @@ class TransactionListView(ListAPIView):
 
     def get_queryset(self):
         return selectors.transactions_for(organization=active_organization(self.request))
+
+
+class InvoiceListView(ListAPIView):
+    """The active organization's Stripe invoices (number, date, amount, status, Stripe's page), newest first."""
+
+    permission_classes = [IsAuthenticated, OrganizationRole]
+    required_roles = ADMIN
+    serializer_class = InvoiceSerializer
+
+    def get_queryset(self):
+        return selectors.invoices_for(organization=active_organization(self.request))
 
 
 class CheckoutSessionView(APIView):

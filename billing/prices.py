@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 
 from projects.models import Project
@@ -16,3 +18,8 @@ def price_per_item(*, model_name: str, item_kind: str) -> int:
 
 def job_cost(*, project: Project, model_name: str, items: int) -> int:
     return items * price_per_item(model_name=model_name, item_kind=project.item_kind)
+
+
+def credit_price() -> Decimal:
+    """What one credit costs, in the currency of the projects' hourly rates (``BILLING_CREDIT_PRICE``)."""
+    return Decimal(str(settings.BILLING_CREDIT_PRICE))

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from accounts.models import Membership, Organization
 from accounts.plans import PLAN_LIMITS, Plan
 from billing.checkout import plans_for_sale
-from billing.models import CreditAccount, CreditTransaction
+from billing.models import CreditAccount, CreditTransaction, Invoice
 from billing.services import account_open, billing_enabled
 from modelship.exceptions import NotFound
 
@@ -47,6 +47,11 @@ def billing_summary(*, organization: Organization) -> dict:
 def transactions_for(*, organization: Organization, kind: str | None = None) -> QuerySet[CreditTransaction]:
     rows = CreditTransaction.objects.filter(organization=organization).select_related("actor", "project")
     return rows.filter(kind=kind) if kind else rows
+
+
+def invoices_for(*, organization: Organization) -> QuerySet[Invoice]:
+    """The organization's Stripe invoices, newest first, as Stripe's webhooks reported them."""
+    return Invoice.objects.filter(organization=organization)
 
 
 def member_check(*, organization: Organization, user_id: int) -> None:

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from billing.models import CreditTransaction
+from billing.models import CreditTransaction, Invoice
 
 
 class PlanLimitsSerializer(serializers.Serializer):
@@ -99,3 +99,14 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
         model = CreditTransaction
         fields = ["id", "kind", "amount", "held_change", "balance_after", "reason", "actor", "project", "job_id",
                   "export_id", "model_name", "items", "stripe_event_id", "created_at"]
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="stripe_id", help_text="Stripe's invoice id.")
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "created", "status", "payment_failed", "currency", "amount_due", "amount_paid",
+                  "hosted_invoice_url"]
+        extra_kwargs = {"amount_due": {"help_text": "In the currency's smallest unit (cents)."},
+                        "hosted_invoice_url": {"help_text": "Stripe's page for the invoice (view, pay, download)."}}

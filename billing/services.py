@@ -12,19 +12,18 @@ job fails or is cancelled. While billing is off (no Stripe keys) nothing is held
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import AuditEvent, Organization, User
 from accounts.plans import PLAN_LIMITS, Plan, limits_enforced
 from accounts.services import audit_record
-from billing.models import CreditAccount, CreditTransaction
+from billing.models import CreditAccount, CreditHold, CreditTransaction
 from billing.prices import job_cost, price_per_item
 from modelship.exceptions import DomainError
 from projects.models import Project
@@ -147,8 +146,44 @@ def credits_spend(*, organization_id: int, credits: int, reason: str, items: int
     """Take ``credits`` from the balance at once (work that is not a job); 402 when the balance is short."""
     if credits <= 0:
         raise DomainError(AMOUNT_NOT_POSITIVE, field="credits")
-    return _post(organization_id=organization_id, kind=Kind.SETTLE, amount=-credits, reason=reason, items=items,
-                 model_name=model_name, project_id=project_id, actor=actor)
+    entry = _entry(organization_id=organization_id, kind=Kind.SETTLE, amount=-credits, reason=reason, items=items,
+                   model_name=model_name, project_id=project_id, actor=actor)
+    if connection.vendor == "postgresql" and _debit(entry):
+        return entry
+    return _apply(_account_locked(organization_id), [entry])[0]  # no account yet, or the balance is short: 402
+
+
+# A debit as one statement: take the credits if the balance covers them and append the row. The
+# account's row lock is held from here to the commit, not across a read and two writes.
+_DEBIT_POSTGRESQL = """
+    WITH account AS (
+        UPDATE billing_creditaccount SET balance = balance + %(amount)s, updated_at = %(now)s
+        WHERE organization_id = %(organization)s AND balance + %(amount)s >= 0
+        RETURNING balance
+    )
+    INSERT INTO billing_credittransaction (organization_id, kind, amount, held_change, balance_after, reason, actor_id,
+                                           project_id, job_id, export_id, model_name, items, stripe_event_id,
+                                           created_at)
+    SELECT %(organization)s, %(kind)s, %(amount)s, 0, account.balance, %(reason)s, %(actor)s, %(project)s, NULL, NULL,
+           %(model)s, %(items)s, '', %(now)s
+    FROM account
+    RETURNING id, balance_after"""
+
+
+def _debit(entry: CreditTransaction) -> bool:
+    """Append ``entry`` (a debit) in one statement; False when the account is missing or short (nothing written)."""
+    entry.created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_DEBIT_POSTGRESQL, {
+            "organization": entry.organization_id, "kind": entry.kind, "amount": entry.amount, "reason": entry.reason,
+            "actor": entry.actor_id, "project": entry.project_id, "model": entry.model_name, "items": entry.items,
+            "now": entry.created_at})
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk, entry.balance_after = row
+    entry._state.adding, entry._state.db = False, connection.alias
+    return True
 
 
 @transaction.atomic
@@ -200,78 +235,131 @@ def job_hold(*, project: Project, job_id: int, model_name: str, items: int,
     nothing behind): 402 with the credits missing when the balance is short. None while billing is off."""
     if not billing_enabled():
         return None
-    cost = job_cost(project=project, model_name=model_name, items=items)
+    price = price_per_item(model_name=model_name, item_kind=project.item_kind)
+    cost = items * price
     organization = project.organization
     account = _account_locked(organization.pk)
     _monthly_items_check(organization=organization, items=items)
     if cost == 0:
         return None
-    return _post(organization_id=organization.pk, kind=Kind.HOLD, amount=-cost, held_change=cost, account=account,
-                 reason=f"job {job_id}: {items} items with {model_name}", actor=actor, project_id=project.pk,
-                 job_id=job_id, model_name=model_name, items=items)
+    row = _post(organization_id=organization.pk, kind=Kind.HOLD, amount=-cost, held_change=cost, account=account,
+                reason=f"job {job_id}: {items} items with {model_name}", actor=actor, project_id=project.pk,
+                job_id=job_id, model_name=model_name, items=items)
+    CreditHold.objects.create(organization_id=organization.pk, job_id=job_id, actor_id=row.actor_id, price=price,
+                              remaining=cost)
+    return row
 
 
-@dataclass(frozen=True)
-class _JobHold:
-    price: int  # credits per item, as held
-    actor_id: int | None  # who started the job: usage is theirs
+def job_affordable_check(*, project: Project, model_name: str, items: int) -> None:
+    """Refuse, before any work, a job of ``items`` items that ``job_hold`` would refuse: 402 with the
+    credits missing, 403 past the plan's items per month. Writes nothing but a first account opening;
+    ``job_hold`` checks again under the account's lock."""
+    if not billing_enabled():
+        return
+    cost = job_cost(project=project, model_name=model_name, items=items)
+    balance = CreditAccount.objects.filter(organization_id=project.organization_id).values_list(
+        "balance", flat=True).first()
+    if balance is None:
+        balance = account_open(organization_id=project.organization_id).balance
+    _monthly_items_check(organization=project.organization, items=items)
+    if cost > balance:
+        raise InsufficientCredits(cost=cost, balance=balance)
 
 
-def _job_hold(job_id: int) -> _JobHold | None:
-    """The terms of a job's hold (they never change), or None when the job holds nothing."""
-    row = CreditTransaction.objects.filter(job_id=job_id, kind=Kind.HOLD).values_list(
-        "held_change", "items", "actor_id").first()
-    if row is None:
-        return None
-    credits, items, actor_id = row
-    return _JobHold(price=credits // max(1, items), actor_id=actor_id)
+# A draw on a job's hold, as one statement on PostgreSQL: take ``used`` items' credits (capped by what
+# is still held) and give back ``failed`` items' (capped by the rest; NULL: all of it) from the job's
+# ``CreditHold``, move the account's cached sums by as much, and append the settle and release rows.
+# The account's row lock is taken here and held only until the caller's transaction commits.
+_DRAW_HOLD = """
+    UPDATE billing_credithold
+    SET last_settled = LEAST(%(used)s * price, remaining),
+        last_released = LEAST(COALESCE(%(failed)s * price, remaining), remaining - LEAST(%(used)s * price, remaining)),
+        remaining = remaining - LEAST(%(used)s * price, remaining)
+                    - LEAST(COALESCE(%(failed)s * price, remaining), remaining - LEAST(%(used)s * price, remaining))
+    WHERE job_id = %(job)s AND remaining > 0
+    RETURNING organization_id, actor_id, price, last_settled, last_released"""
+_DRAW_ACCOUNT = """
+    UPDATE billing_creditaccount
+    SET balance = balance + %(released)s, held = held - %(settled)s - %(released)s, updated_at = %(now)s
+    WHERE organization_id = %(organization)s
+    RETURNING balance"""
+_DRAW_POSTGRESQL = f"""
+    WITH hold AS ({_DRAW_HOLD}),
+    account AS (
+        UPDATE billing_creditaccount AS a
+        SET balance = a.balance + hold.last_released, held = a.held - hold.last_settled - hold.last_released,
+            updated_at = %(now)s
+        FROM hold WHERE a.organization_id = hold.organization_id
+        RETURNING a.balance
+    )
+    INSERT INTO billing_credittransaction (organization_id, kind, amount, held_change, balance_after, reason, actor_id,
+                                           project_id, job_id, model_name, items, stripe_event_id, created_at)
+    SELECT hold.organization_id, entry.kind, entry.amount, entry.held_change, entry.balance_after, entry.reason,
+           CASE WHEN %(with_actor)s THEN hold.actor_id END, %(project)s, %(job)s, %(model)s, entry.items, '', %(now)s
+    FROM hold, account, LATERAL (VALUES
+        (1, 'settle', 0, -hold.last_settled, account.balance - hold.last_released, %(settle_reason)s,
+         %(used)s),
+        (2, 'release', hold.last_released, -hold.last_released, account.balance, %(release_reason)s,
+         COALESCE(%(failed)s, hold.last_released / hold.price))
+    ) AS entry(n, kind, amount, held_change, balance_after, reason, items)
+    WHERE entry.held_change <> 0
+    ORDER BY entry.n"""
 
 
-def _account_locked_for_job(organization_id: int, job_id: int) -> tuple[CreditAccount, int]:
-    """The account, row-locked, and the credits still held for the job, in one query."""
-    held = (CreditTransaction.objects.filter(job_id=job_id).order_by().values("job_id")
-            .annotate(total=Sum("held_change")).values("total"))
-    account = (CreditAccount.objects.select_for_update(of=("self",)).filter(organization_id=organization_id)
-               .annotate(job_held=Subquery(held)).get())
-    return account, account.job_held or 0
+def _hold_draw(*, organization_id: int, job_id: int, used_items: int, failed_items: int | None,
+               settle_reason: str, release_reason: str, project_id: int | None = None, model_name: str = "",
+               with_actor: bool = True) -> None:
+    """Settle ``used_items`` and release ``failed_items`` (None: everything still held) of a job's hold;
+    nothing when the job holds nothing. The caller holds the transaction."""
+    params: dict[str, Any] = {
+        "job": job_id, "used": used_items, "failed": failed_items, "now": timezone.now(), "project": project_id,
+        "model": model_name, "settle_reason": settle_reason[:300], "release_reason": release_reason[:300],
+        "with_actor": with_actor,
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_DRAW_POSTGRESQL, params)
+            return
+        # Elsewhere (SQLite, whose LEAST is MIN) the same three writes, one statement each.
+        cursor.execute(_DRAW_HOLD.replace("LEAST(", "MIN("), params)
+        hold = cursor.fetchone()
+        if hold is None:
+            return
+        _, actor_id, price, settled, released = hold
+        cursor.execute(_DRAW_ACCOUNT, {**params, "organization": organization_id, "settled": settled,
+                                       "released": released})
+        (balance,) = cursor.fetchone()
+    common: dict[str, Any] = {"organization_id": organization_id, "actor_id": actor_id if with_actor else None,
+                              "project_id": project_id, "job_id": job_id, "model_name": model_name}
+    rows = []
+    if settled:
+        rows.append(_entry(kind=Kind.SETTLE, amount=0, held_change=-settled, items=used_items, reason=settle_reason,
+                           **common))
+        rows[-1].balance_after = balance - released
+    if released:
+        rows.append(_entry(kind=Kind.RELEASE, amount=released, held_change=-released, reason=release_reason,
+                           items=failed_items if failed_items is not None else released // price, **common))
+        rows[-1].balance_after = balance
+    CreditTransaction.objects.bulk_create(rows)
 
 
 def chunk_settle(*, organization_id: int, project_id: int, job_id: int, model_name: str, used_items: int,
                  failed_items: int) -> None:
     """A chunk finished: charge its classified items from the job's hold and give back what its failed
-    items held. Call it once per chunk, in the transaction that counts the chunk. A job without a hold
-    (billing off, a re-score) changes nothing; work done after a cancel is not charged."""
-    hold = _job_hold(job_id)
-    if hold is None:
-        return
-    account, remaining = _account_locked_for_job(organization_id, job_id)
-    used = min(used_items * hold.price, remaining)
-    unused = min(failed_items * hold.price, remaining - used)
-    common: dict[str, Any] = {"organization_id": organization_id, "actor_id": hold.actor_id, "project_id": project_id,
-              "job_id": job_id, "model_name": model_name}
-    entries = []
-    if used:
-        entries.append(_entry(kind=Kind.SETTLE, amount=0, held_change=-used, items=used_items,
-                              reason=f"job {job_id}: {used_items} items classified", **common))
-    if unused:
-        entries.append(_entry(kind=Kind.RELEASE, amount=unused, held_change=-unused, items=failed_items,
-                              reason=f"job {job_id}: {failed_items} items failed", **common))
-    if entries:
-        _apply(account, entries)
+    items held. Call it once per chunk, last in the transaction that counts the chunk: one statement on
+    PostgreSQL, no read before it. A job without a hold (billing off, a re-score) changes nothing; work
+    done after a cancel is not charged."""
+    _hold_draw(organization_id=organization_id, job_id=job_id, used_items=used_items, failed_items=failed_items,
+               project_id=project_id, model_name=model_name,
+               settle_reason=f"job {job_id}: {used_items} items classified",
+               release_reason=f"job {job_id}: {failed_items} items failed")
 
 
 @transaction.atomic
-def job_release(*, organization_id: int, job_id: int, reason: str) -> CreditTransaction | None:
+def job_release(*, organization_id: int, job_id: int, reason: str) -> None:
     """Give back every credit still held for a job (it failed or was cancelled)."""
-    hold = _job_hold(job_id)
-    if hold is None:
-        return None
-    account, remaining = _account_locked_for_job(organization_id, job_id)
-    if remaining <= 0:
-        return None
-    return _post(organization_id=organization_id, kind=Kind.RELEASE, amount=remaining, held_change=-remaining,
-                 account=account, reason=f"job {job_id}: {reason}", job_id=job_id,
-                 items=remaining // max(1, hold.price))
+    _hold_draw(organization_id=organization_id, job_id=job_id, used_items=0, failed_items=None,
+               settle_reason="", release_reason=f"job {job_id}: {reason}", with_actor=False)
 
 
 def estimate(*, project: Project, model_name: str, items: int) -> dict:

@@ -1,5 +1,5 @@
 """The organization's billing page: plan, balance, usage chart (server-drawn SVG), ledger, and buying
-credits or a plan through Stripe Checkout (organization admins)."""
+credits or a plan through Stripe Checkout, and the Stripe invoices (organization admins)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         "usage": usage,
         "chart": usage_chart(usage["by_day"]),
         "transactions": list(selectors.transactions_for(organization=organization)[:50]),
+        "invoices": list(selectors.invoices_for(organization=organization)[:24]) if membership.role == Role.ADMIN else [],
         "checkout": request.GET.get("checkout", ""),
     })
 

@@ -5,22 +5,26 @@ Why not dj-stripe's webhook view: it needs a ``WebhookEndpoint`` row per URL, st
 (forged ones too) and re-syncs each object from Stripe's API before anything else can happen. Here a
 request whose signature does not verify changes nothing, and the event's id is inserted into
 ``StripeEvent`` (unique) in the same transaction as the credits and plan it changes: a retried or
-concurrent duplicate finds the id taken and is a no-op.
+concurrent duplicate finds the id taken and is a no-op. Invoice events keep the organization's
+invoices (``billing.Invoice``) for its billing page; a paid invoice grants its plan's credits once,
+whichever of ``invoice.paid`` and ``invoice.payment_succeeded`` comes first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework import status
 
 from accounts.models import AuditEvent, Organization
 from accounts.plans import PLAN_LIMITS, Plan
 from accounts.services import audit_record, organization_plan_change
-from billing.models import CreditAccount, CreditTransaction, StripeEvent
+from billing.models import CreditAccount, CreditTransaction, Invoice, StripeEvent
 from billing.services import account_open, credits_grant
 from modelship.exceptions import DomainError
 
@@ -159,10 +163,50 @@ def _subscription_deleted(*, organization: Organization, obj: dict, event_id: st
     return "plan free (subscription cancelled)"
 
 
+def _invoice_record(*, organization: Organization, obj: dict, event_id: str, status_: str | None = None,
+                    payment_failed: bool | None = None) -> tuple[Invoice, bool]:
+    """Keep the invoice as ``obj`` describes it (``status_`` when the event says more than the object);
+    the row and whether it was already paid before this event. A paid invoice stays paid."""
+    invoice = Invoice.objects.select_for_update().filter(stripe_id=obj["id"]).first()
+    was_paid = invoice is not None and invoice.status == Invoice.Status.PAID
+    created = obj.get("created")
+    fields = {
+        "organization": organization,
+        "number": (obj.get("number") or "")[:100],
+        "status": Invoice.Status.PAID if was_paid else (status_ or obj.get("status") or Invoice.Status.OPEN),
+        "currency": (obj.get("currency") or "")[:3],
+        "amount_due": int(obj.get("amount_due") or obj.get("total") or 0),
+        "amount_paid": int(obj.get("amount_paid") or 0),
+        "hosted_invoice_url": (obj.get("hosted_invoice_url") or "")[:1000],
+        "created": datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else timezone.now(),
+        "stripe_event_id": event_id,
+    }
+    if payment_failed is not None:
+        fields["payment_failed"] = payment_failed
+    if invoice is None:
+        try:
+            with transaction.atomic():
+                return Invoice.objects.create(stripe_id=obj["id"], **fields), False
+        except IntegrityError:  # a concurrent event about the same invoice made it: update that row
+            invoice = Invoice.objects.select_for_update().get(stripe_id=obj["id"])
+            was_paid = invoice.status == Invoice.Status.PAID
+            fields["status"] = Invoice.Status.PAID if was_paid else fields["status"]
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    invoice.save()
+    return invoice, was_paid
+
+
 def _invoice_paid(*, organization: Organization, obj: dict, event_id: str) -> str:
+    """``invoice.paid`` and ``invoice.payment_succeeded`` (Stripe sends both for one payment): the
+    invoice is kept as paid, and the plan's monthly credits are granted once per invoice."""
+    invoice, was_paid = _invoice_record(organization=organization, obj=obj, event_id=event_id,
+                                        status_=Invoice.Status.PAID, payment_failed=False)
+    if was_paid:
+        return f"invoice {invoice.number or invoice.stripe_id} was already paid"
     plan = _plan_of(obj) or organization.plan
     if plan == Plan.FREE:
-        return ""
+        return f"invoice {invoice.number or invoice.stripe_id} paid"
     organization_plan_change(organization=organization, plan=plan, reason=f"Stripe invoice {obj['id']} was paid")
     credits = PLAN_LIMITS[plan].monthly_credits
     credits_grant(organization=organization, amount=credits, kind=CreditTransaction.Kind.GRANT,
@@ -171,6 +215,7 @@ def _invoice_paid(*, organization: Organization, obj: dict, event_id: str) -> st
 
 
 def _invoice_failed(*, organization: Organization, obj: dict, event_id: str) -> str:
+    _invoice_record(organization=organization, obj=obj, event_id=event_id, payment_failed=True)
     changed = organization_plan_change(organization=organization, plan=Plan.FREE,
                                        reason=f"Stripe invoice {obj['id']} payment failed")
     audit_record(actor=None, organization=organization, action=AuditEvent.Action.BILLING_PAYMENT_FAILED,
@@ -178,11 +223,21 @@ def _invoice_failed(*, organization: Organization, obj: dict, event_id: str) -> 
     return "plan free (payment failed)" if changed else "payment failed"
 
 
+def _invoice_changed(*, organization: Organization, obj: dict, event_id: str) -> str:
+    """An invoice was finalized, voided or marked uncollectible: kept for the billing page."""
+    invoice, _ = _invoice_record(organization=organization, obj=obj, event_id=event_id)
+    return f"invoice {invoice.number or invoice.stripe_id} {invoice.status}"
+
+
 HANDLERS = {
     "checkout.session.completed": _checkout_completed,
     "customer.subscription.created": _subscription_changed,
     "customer.subscription.updated": _subscription_changed,
     "customer.subscription.deleted": _subscription_deleted,
+    "invoice.paid": _invoice_paid,
     "invoice.payment_succeeded": _invoice_paid,
     "invoice.payment_failed": _invoice_failed,
+    "invoice.finalized": _invoice_changed,
+    "invoice.voided": _invoice_changed,
+    "invoice.marked_uncollectible": _invoice_changed,
 }

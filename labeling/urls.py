@@ -13,6 +13,7 @@ urlpatterns = [
     path("items/<int:item_id>", items_api.ItemDetailView.as_view(), name="item-detail"),
     path("projects/<int:project_id>/items", items_api.ProjectItemListView.as_view(), name="project-items-api"),
     path("items/<int:item_id>/download", items_api.ItemDownloadView.as_view(), name="item-download"),
+    path("items/<int:item_id>/thumbnail", items_api.ItemThumbnailView.as_view(), name="item-thumbnail"),
     path("classify/text", inference_api.ClassifyTextView.as_view(), name="classify-text"),
     path("classify/text/quick", inference_api.ClassifyTextQuickView.as_view(), name="classify-text-quick"),
     path("classify/text/batch", inference_api.ClassifyTextBatchView.as_view(), name="classify-text-batch"),

@@ -317,6 +317,8 @@ BILLING_PRICE_TEXT = env.int("BILLING_PRICE_TEXT", default=1)
 BILLING_PRICE_IMAGE = env.int("BILLING_PRICE_IMAGE", default=5)
 BILLING_MODEL_PRICES = {k: int(v) for k, v in env.dict(
     "BILLING_MODEL_PRICES", default={"resnet-50": "8", "vit-base": "10"}).items()}
+# What one credit costs, in the currency of the projects' hourly rates (analytics' cost savings).
+BILLING_CREDIT_PRICE = env("BILLING_CREDIT_PRICE", default="0.001")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 if BILLING_ENABLED:
     # dj-stripe mirrors Stripe's objects (the organizations' customers). Only with billing on: its

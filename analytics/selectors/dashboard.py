@@ -7,7 +7,7 @@ from datetime import date
 from django.utils import timezone
 
 from analytics.selectors.costs import cost_savings
-from analytics.selectors.progress import HISTORY_DAYS, history, item_groups, project_summary, throughput
+from analytics.selectors.progress import HISTORY_DAYS, item_groups, summary_and_history, throughput
 from analytics.selectors.quality import calibration_report, model_accuracy, reliability
 from analytics.selectors.reviewers import reviewer_figures
 from projects.models import Project
@@ -19,10 +19,7 @@ def project_dashboard(*, project: Project, today: date | None = None, days: int 
     today = today or timezone.localdate()
     schema = schema_current(project=project)
     groups = item_groups(project=project)
-    summary = project_summary(project=project, today=today, schema=schema, groups=groups)
-    rows = history(project=project, today=today, days=days,
-                   now_counts={"by_state": summary["by_state"], "total": summary["total_items"]},
-                   today_decided=summary["today_decided"])
+    summary, rows = summary_and_history(project=project, today=today, schema=schema, groups=groups, days=days)
     reviewers = reviewer_figures(project=project)
     return {
         "project": {"id": project.pk, "name": project.name, "deadline": project.deadline,

@@ -145,14 +145,23 @@ def project_summary(*, project: Project, today: date | None = None, schema: Labe
                     groups: list[tuple] | None = None) -> dict:
     """Items per state and per final label, progress against the deadline (``/api/projects/{id}/analytics``),
     with the auto-accept rate, the pace and the ETA."""
+    return summary_and_history(project=project, today=today, schema=schema, groups=groups, days=PACE_DAYS)[0]
+
+
+def summary_and_history(*, project: Project, today: date | None = None, schema: LabelSchema | None = None,
+                        groups: list[tuple] | None = None, days: int = HISTORY_DAYS) -> tuple[dict, list[dict]]:
+    """``project_summary`` and the ``history`` of the last ``days`` days, from one read of the daily stats."""
     today = today or timezone.localdate()
     schema = schema if schema is not None else schema_current(project=project)
     counts = state_counts(project=project, groups=groups)
     by_state, total = counts["by_state"], counts["total"]
     done = sum(by_state[state] for state in DONE_STATES)
     today_decided = decided_today(project=project, today=today)
-    rows = history(project=project, today=today, days=PACE_DAYS, now_counts=counts, today_decided=today_decided)
+    rows = history(project=project, today=today, days=max(days, PACE_DAYS), now_counts=counts,
+                   today_decided=today_decided)
     decided_last_week, per_day = _pace(rows, today)
+    first_shown = today - timedelta(days=days - 1)
+    shown = [row for row in rows if row["day"] >= first_shown]
 
     found = dict(counts["by_label"])
     by_label = {}
@@ -165,7 +174,7 @@ def project_summary(*, project: Project, today: date | None = None, schema: Labe
     finish = eta(project=project, today=today, remaining=remaining, decided_last_week=decided_last_week)
     predicted = total - by_state[Item.State.UNLABELLED]
     days_left = finish["days_left"]
-    return {
+    summary = {
         "total_items": total,
         "by_state": by_state,
         "by_label": by_label,
@@ -188,6 +197,7 @@ def project_summary(*, project: Project, today: date | None = None, schema: Labe
                         "formula": AUTO_ACCEPT_FORMULA},
         "eta": finish,
     }
+    return summary, shown
 
 
 def throughput(*, rows: list[dict]) -> dict:

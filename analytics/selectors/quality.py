@@ -13,12 +13,12 @@ from django.db.models.functions import Cast, Ceil, Greatest, Least
 
 from analytics.metrics import OTHER_CLASSES, confusion
 from analytics.selectors.progress import item_groups
-from labeling.inference.scoring import HUMAN_SOURCES, active_head, effective_model_name
+from labeling.inference.scoring import HUMAN_SOURCES, active_head_version, effective_model_name
 from labeling.learning.calibration import audit_slice_counts
 from labeling.learning.rounds import live_statement
 from labeling.models import Item, ModelCalibration
 from projects.models import LabelSchema, Project
-from projects.selectors import schema_current
+from projects.selectors import schema_category_paths, schema_current
 
 REJECTED_CLASS = "(rejected)"  # the "truth" of items whose reviewers rejected the model's label
 MATRIX_MAX_CLASSES = 20  # the matrix shows the most frequent classes; the rest fold into "(other)"
@@ -33,7 +33,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _categories(schema: LabelSchema | None) -> list[str]:
-    return list(schema.categories.order_by("order", "id").values_list("path", flat=True)) if schema else []
+    return schema_category_paths(schema=schema)
 
 
 def model_accuracy(*, project: Project, schema: LabelSchema | None = None,
@@ -116,12 +116,12 @@ def calibration_report(*, project: Project, schema: LabelSchema | None = None) -
     schema = schema if schema is not None else schema_current(project=project)
     head = None
     if schema is not None and project.default_model:
-        head = active_head(project=project, base_model=project.default_model, schema=schema)
+        head = active_head_version(project=project, base_model=project.default_model, schema=schema)
     name = effective_model_name(project.default_model, head)
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
     return {
         "model": name,
-        "head_version": head.version if head else None,
+        "head_version": head,
         "temperature": calibration.temperature if calibration else 1.0,
         "fitted_on": calibration.fitted_on if calibration else 0,
         "ece_before": calibration.ece_before if calibration else None,

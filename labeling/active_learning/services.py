@@ -22,9 +22,9 @@ from accounts.services import audit_record
 from labeling.engine import FewShotHead
 from labeling.engine.active_learning import STRATEGIES, UNKNOWN_STRATEGY, select, simulate_effectiveness
 from labeling.engine.label_errors import cross_val_probs, find_label_issues
-from labeling.inference.scoring import embedding_model_for, human_labelled, stored_embeddings
+from labeling.inference.scoring import embedding_model_for, human_labelled, prior_logits, stored_embeddings
 from labeling.lifecycle import item_label_issue_resolved
-from labeling.models import Item, LabelIssue
+from labeling.models import HeadVersion, Item, LabelIssue
 from modelship.exceptions import DomainError
 from projects.models import Project
 from projects.schemas import labels_validate
@@ -90,6 +90,10 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
     spec_needs = set(STRATEGIES[strategy].requires) | set(STRATEGIES[strategy].optional)
     base = project.default_model
     embedder = embedding_model_for(project)
+    if "probs" in STRATEGIES[strategy].requires:
+        newest = newest_head_probs(project=project, schema=schema, embedding_model=embedder, item_ids=item_ids)
+        if newest is not None:
+            probs = newest
     has_embeddings = embedder is not None
     embeddings = labelled = committee = None
     if has_embeddings and spec_needs & {"embeddings", "labelled_embeddings", "committee"}:
@@ -119,6 +123,26 @@ def pool_build(*, project: Project, strategy: str, seed: int = 0, exclude_ids: s
                           field="strategy")
     return Pool(item_ids=item_ids, probs=probs, embeddings=embeddings, labelled_embeddings=labelled,
                 committee=committee, class_names=paths, sampled_from=total)
+
+
+def newest_head_probs(*, project: Project, schema, embedding_model: str | None, item_ids: list[int]) -> np.ndarray | None:
+    """The probabilities of the newest head trained on the project's labels, when it is newer than the one
+    the items' predictions come from (a round that did not promote it): the items' stored predictions
+    say what the project states, but which item to ask about next is the learner's question, and the
+    newest head has learnt from every label. None when the stored predictions are the newest model's,
+    or when an item has no stored embedding."""
+    if embedding_model is None or not item_ids:
+        return None
+    newest = (HeadVersion.objects.filter(project=project, base_model=project.default_model, schema=schema)
+              .order_by("-version").only("head", "is_active").first())
+    if newest is None or newest.is_active:
+        return None
+    vectors = stored_embeddings(item_ids, embedding_model)
+    if len(vectors) != len(item_ids):
+        return None
+    head = FewShotHead.from_bytes(bytes(newest.head))
+    prior = prior_logits(item_ids, project.default_model, head.prior_dims) if head.prior_dims else None
+    return head.predict_proba(np.stack([vectors[i] for i in item_ids]), prior)
 
 
 def _bootstrap_committee(x: np.ndarray, y: np.ndarray, pool_x: np.ndarray, n_classes: int, seed: int) -> np.ndarray:

@@ -1,5 +1,9 @@
 """Few-shot heads: logistic regression on a model's embeddings, trained on a project's labelled items.
 
+A head may also take a prior's log-probabilities as extra features (a lexicon or zero-shot model's
+own scores of the same items, ``prior_dims`` columns beside the embedding): with few labels it then
+leans on the prior instead of starting from nothing, so it never starts worse than the prior.
+
 A head is plain arrays once fitted (weights, biases, which categories it saw), so it predicts
 with numpy alone and is stored as bytes (an .npz, no pickle) or as a dict of arrays.
 Single-label heads are multinomial (softmax over categories); multi-label heads are one-vs-rest
@@ -25,6 +29,8 @@ NOT_FITTED = "The few-shot head has not been fitted."
 # so it gets a probability near zero but a finite logit that calibration can still work with.
 ABSENT_LOGIT_GAP = 10.0
 DEFAULT_C = 10.0  # inverse L2 strength; inputs are unit vectors, so weights must grow to separate them
+PRIOR_FLOOR = -10.0  # a prior's log-probabilities are clipped here: a lexicon's 0 must not become -inf
+BAD_PRIOR = "The prior's scores must be an ({n}, {k}) array; got shape {got}."
 
 
 def enough_labels(label_indices: Sequence[int], *, min_per_category: int = 2, min_categories: int = 2) -> bool:
@@ -42,10 +48,11 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 class FewShotHead:
     """Logistic regression over unit-normalised embeddings, for ``n_categories`` categories."""
 
-    def __init__(self, n_categories: int, *, multi_label: bool = False, C: float = DEFAULT_C):
+    def __init__(self, n_categories: int, *, multi_label: bool = False, C: float = DEFAULT_C, prior_dims: int = 0):
         self.n_categories = int(n_categories)
         self.multi_label = bool(multi_label)
         self.C = float(C)
+        self.prior_dims = int(prior_dims)  # columns of a prior's logits taken as extra features (0: none)
         self.weights: np.ndarray | None = None  # (n_categories, dim)
         self.biases: np.ndarray | None = None  # (n_categories,)
         self.present: np.ndarray | None = None  # (n_categories,) bool: seen in training (single-label)
@@ -54,14 +61,30 @@ class FewShotHead:
 
     # Training.
 
-    def fit(self, embeddings, labels, *, init: FewShotHead | None = None) -> FewShotHead:
+    def features(self, embeddings, prior=None) -> np.ndarray:
+        """The head's inputs: unit-normalised embeddings, then (``prior_dims`` > 0) the prior's
+        log-probabilities from its (n, prior_dims) logits, clipped at PRIOR_FLOOR; rows without a
+        prior (NaN, or ``prior`` None) get the uniform distribution's, which carries no information."""
+        x = _unit_rows(np.atleast_2d(np.asarray(embeddings, dtype=np.float64)))
+        if not self.prior_dims:
+            return x
+        z = np.zeros((len(x), self.prior_dims)) if prior is None else np.atleast_2d(np.asarray(prior, np.float64))
+        if z.shape != (len(x), self.prior_dims):
+            raise ValueError(BAD_PRIOR.format(n=len(x), k=self.prior_dims, got=z.shape))
+        z = np.where(np.isfinite(z).all(axis=1, keepdims=True), z, 0.0)
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return np.hstack([x, np.maximum(log_p, PRIOR_FLOOR)])
+
+    def fit(self, embeddings, labels, *, init: FewShotHead | None = None, prior=None) -> FewShotHead:
         """Fit on (n, dim) embeddings and their labels: for single-label, n category indices; for multi-label,
-        an (n, n_categories) 0/1 matrix or n lists of category indices.
+        an (n, n_categories) 0/1 matrix or n lists of category indices. ``prior``: the prior's (n,
+        prior_dims) logits of the same items, when the head takes them as features.
 
         ``init`` (a fitted single-label head of the same shape, e.g. the previous round's) starts the
         optimiser at its weights: the same objective and optimum, reached in a few iterations as labels
         arrive (an incremental head), where at least three categories are labelled."""
-        x = _unit_rows(np.asarray(embeddings, dtype=np.float64))
+        x = self.features(embeddings, prior)
         if self.multi_label:
             self._fit_one_vs_rest(x, self._indicator(labels, len(x)))
         else:
@@ -75,7 +98,8 @@ class FewShotHead:
 
     def _warm_startable(self, init: FewShotHead, x: np.ndarray, y: np.ndarray) -> bool:
         return (init.weights is not None and not init.multi_label and init.n_categories == self.n_categories
-                and init.weights.shape[1] == x.shape[1] and len(np.unique(y)) >= 3)
+                and init.prior_dims == self.prior_dims and init.weights.shape[1] == x.shape[1]
+                and len(np.unique(y)) >= 3)
 
     def _fit_warm(self, x: np.ndarray, y: np.ndarray, init: FewShotHead) -> None:
         """Multinomial logistic regression (sklearn's objective: C * cross-entropy + ||W||^2 / 2, intercepts
@@ -161,18 +185,18 @@ class FewShotHead:
 
     # Prediction.
 
-    def decision_function(self, embeddings) -> np.ndarray:
-        """(n, n_categories) logits."""
+    def decision_function(self, embeddings, prior=None) -> np.ndarray:
+        """(n, n_categories) logits (``prior``: the prior's logits of the same items, see ``features``)."""
         if self.weights is None:
             raise ValueError(NOT_FITTED)
-        z = _unit_rows(np.atleast_2d(np.asarray(embeddings, dtype=np.float64))) @ self.weights.T + self.biases
+        z = self.features(embeddings, prior) @ self.weights.T + self.biases
         if not self.multi_label and not self.present.all():
             z[:, ~self.present] = z[:, self.present].min(axis=1, keepdims=True) - ABSENT_LOGIT_GAP
         return z
 
-    def predict_proba(self, embeddings) -> np.ndarray:
+    def predict_proba(self, embeddings, prior=None) -> np.ndarray:
         """Single-label: rows sum to 1. Multi-label: an independent probability per category."""
-        z = self.decision_function(embeddings)
+        z = self.decision_function(embeddings, prior)
         return sigmoid(z) if self.multi_label else softmax(z)
 
     # Storage.
@@ -182,11 +206,13 @@ class FewShotHead:
             raise ValueError(NOT_FITTED)
         return {"weights": self.weights, "biases": self.biases, "present": self.present,
                 "n_categories": np.array(self.n_categories), "multi_label": np.array(self.multi_label),
-                "C": np.array(self.C), "n_trained": np.array(self.n_trained)}
+                "C": np.array(self.C), "n_trained": np.array(self.n_trained),
+                "prior_dims": np.array(self.prior_dims)}
 
     @classmethod
     def from_dict(cls, arrays) -> FewShotHead:
-        head = cls(int(arrays["n_categories"]), multi_label=bool(arrays["multi_label"]), C=float(arrays["C"]))
+        head = cls(int(arrays["n_categories"]), multi_label=bool(arrays["multi_label"]), C=float(arrays["C"]),
+                   prior_dims=int(arrays["prior_dims"]) if "prior_dims" in arrays else 0)
         head.weights = np.asarray(arrays["weights"], dtype=np.float64)
         head.biases = np.asarray(arrays["biases"], dtype=np.float64)
         head.present = np.asarray(arrays["present"], dtype=bool)
@@ -229,9 +255,12 @@ class FewShotModel(Classifier):
     def _embed_batch(self, batch: list) -> np.ndarray:
         return self.base._embed_batch(batch)
 
+    def _prior(self, batch: list, categories):
+        return self.base._logits(batch, categories) if self.head.prior_dims else None
+
     def _logits(self, batch: list, categories) -> np.ndarray:
-        return self.head.decision_function(self._embed_batch(batch))
+        return self.head.decision_function(self._embed_batch(batch), self._prior(batch, categories))
 
     def _logits_and_embeddings(self, batch, categories):
         embeddings = self._embed_batch(batch)
-        return self.head.decision_function(embeddings), embeddings
+        return self.head.decision_function(embeddings, self._prior(batch, categories)), embeddings

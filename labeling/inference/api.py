@@ -112,15 +112,6 @@ class ClassifyTextQuickView(APIView):
         return Response(QuickResultSerializer(result).data)
 
 
-def _batch_project(request, view, project_id: int | None, *, kind: str):
-    """The named project (checked like any), or the caller's scratch project for ``kind``."""
-    if project_id is not None:
-        return view.get_project(project_id)
-    project = classify_service.quick_project_get_or_create(user=request.user, membership=active_membership(request),
-                                                           kind=kind)
-    return view.get_project(project.pk)
-
-
 def _batch_response(imported, job) -> Response:
     body = {"job": JobSerializer(job).data, "imported": ImportJobSerializer(imported).data}
     return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -142,10 +133,11 @@ class ClassifyTextBatchView(ProjectScopedView):
         for index, text in enumerate(v["texts"]):
             if not text.strip():
                 raise DomainError(f"Text {index} is empty.", field="texts")
-        project = _batch_project(request, self, v.get("project"), kind="text")
         imported, job = classify_service.batch_classify(
-            project=project, files=[classify_service.texts_as_upload(v["texts"])], uploaded_by=request.user,
-            model_name=v.get("model"), kind="text")
+            project=self.get_project(v["project"]) if v.get("project") is not None else None,
+            membership=active_membership(request),
+            files=[classify_service.texts_as_upload(v["texts"])], uploaded_by=request.user, model_name=v.get("model"),
+            kind="text")
         return _batch_response(imported, job)
 
 
@@ -162,10 +154,11 @@ class ClassifyImageBatchView(ProjectScopedView):
         data = ImageBatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = _batch_project(request, self, v.get("project"), kind="image")
         imported, job = classify_service.batch_classify(
-            project=project, files=[UploadFile.from_upload(f) for f in v["files"]], uploaded_by=request.user,
-            model_name=v.get("model"), kind="image")
+            project=self.get_project(v["project"]) if v.get("project") is not None else None,
+            membership=active_membership(request),
+            files=[UploadFile.from_upload(f) for f in v["files"]], uploaded_by=request.user, model_name=v.get("model"),
+            kind="image")
         return _batch_response(imported, job)
 
 

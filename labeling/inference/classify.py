@@ -11,11 +11,13 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Membership, Role, User
+from billing import services as billing
 from labeling.engine import Category, LabelSetError, get_classifier
 from labeling.inference.jobs import NO_SCHEMA, job_create, model_check, model_resolve
 from labeling.inference.scoring import ProjectScorer
-from labeling.items.imports import UploadFile, upload_receive
+from labeling.items.imports import UploadFile, upload_inspect, upload_receive
 from labeling.models import ImportJob, Item, Job
+from labeling.uploads.limits import UploadLimits
 from labeling.uploads.sniff import Rejected, image_inspect
 from modelship.exceptions import DomainError
 from projects.models import Project
@@ -110,19 +112,32 @@ def classify_quick(*, text: str, task: str) -> dict:
             "top": _top(result.labels, row.probabilities)}
 
 
-def batch_classify(*, project: Project, files: list[UploadFile], uploaded_by: User, model_name: str | None,
-                   kind: str) -> tuple[ImportJob, Job]:
-    """Import a batch into the project (at once), then classify its items in a job."""
-    if project.item_kind != kind:
-        raise DomainError(PROJECT_WRONG_KIND.format(kind=kind, project_kind=project.item_kind), field="project")
-    model_resolve(project=project, model_name=model_name)
-    imported = upload_receive(project=project, files=files, text_mode="line", uploaded_by=uploaded_by,
+def batch_classify(*, project: Project | None, membership: Membership, files: list[UploadFile], uploaded_by: User,
+                   model_name: str | None, kind: str) -> tuple[ImportJob, Job]:
+    """Import a batch into ``project`` (None: the caller's scratch project for ``kind``, made on first use),
+    then classify its items in a job. What refuses the batch (the role, the project's kind, the model, the
+    credits: 402 with the credits missing) refuses it before a project is made or an item imported."""
+    if project is None:
+        quick_role_check(membership=membership)
+        target = quick_project_get(user=uploaded_by, membership=membership, kind=kind) or _quick_project_draft(
+            membership=membership, kind=kind)
+    else:
+        target = project
+    if target.item_kind != kind:
+        raise DomainError(PROJECT_WRONG_KIND.format(kind=kind, project_kind=target.item_kind), field="project")
+    name = model_resolve(project=target, model_name=model_name)
+    if billing.billing_enabled():  # the batch's items at most (an upper bound: some may be refused)
+        items = upload_inspect(files=files, project=target, text_mode="line", limits=UploadLimits.from_settings()).items
+        billing.job_affordable_check(project=target, model_name=name, items=items)
+    if target.pk is None:
+        target = quick_project_get_or_create(user=uploaded_by, membership=membership, kind=kind)
+    imported = upload_receive(project=target, files=files, text_mode="line", uploaded_by=uploaded_by,
                               force_sync=True)
     ids = set(Item.objects.filter(import_job=imported).values_list("id", flat=True))
     ids.update(row["item"] for row in imported.report.get("duplicates", []) if row.get("item"))
     if not ids:
         raise DomainError(NOTHING_ACCEPTED, extra={"import": imported.report})
-    job = job_create(project=project, created_by=uploaded_by, model_name=model_name, item_ids=sorted(ids))
+    job = job_create(project=target, created_by=uploaded_by, model_name=model_name, item_ids=sorted(ids))
     return imported, job
 
 
@@ -133,16 +148,40 @@ QUICK_TEMPLATE = {"text": "sentiment", "image": "imagenet"}
 QUICK_ROLES = frozenset({Role.ADMIN, Role.LABELER})
 
 
+def quick_role_check(*, membership: Membership) -> None:
+    """Admins and labelers may send batches without a project (403 otherwise)."""
+    if membership.role not in QUICK_ROLES:
+        raise DomainError(QUICK_ROLE_REQUIRED, status_code=403)
+
+
+def _quick_project_name(*, user: User, kind: str) -> str:
+    return QUICK_PROJECT_NAME.format(kind=kind, email=user.email)[:200]
+
+
+def quick_project_get(*, user: User, membership: Membership, kind: str) -> Project | None:
+    """The caller's scratch project for ``kind`` batches in their active organization, if made."""
+    return Project.objects.filter(organization=membership.organization,
+                                  name__iexact=_quick_project_name(user=user, kind=kind)).first()
+
+
+def _quick_project_draft(*, membership: Membership, kind: str) -> Project:
+    """The scratch project as it would be made (unsaved): what a first batch is checked against."""
+    template = template_get(QUICK_TEMPLATE[kind])
+    if template is None:
+        raise LookupError(f"no template {QUICK_TEMPLATE[kind]!r}")
+    return Project(organization=membership.organization, project_type=template.project_type,
+                   default_model=template.default_model)
+
+
 def quick_project_get_or_create(*, user: User, membership: Membership, kind: str) -> Project:
     """The caller's scratch project for project-less ``kind`` batches in their active organization;
     admins and labelers only (403 otherwise)."""
-    if membership.role not in QUICK_ROLES:
-        raise DomainError(QUICK_ROLE_REQUIRED, status_code=403)
-    organization = membership.organization
-    name = QUICK_PROJECT_NAME.format(kind=kind, email=user.email)[:200]
-    project = Project.objects.filter(organization=organization, name__iexact=name).first()
+    quick_role_check(membership=membership)
+    project = quick_project_get(user=user, membership=membership, kind=kind)
     if project is not None:
         return project
+    organization = membership.organization
+    name = _quick_project_name(user=user, kind=kind)
     try:
         with transaction.atomic():
             return project_create(organization=organization, created_by=user, name=name,

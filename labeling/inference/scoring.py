@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.files.storage import default_storage
+from django.db.models import Max
 
 from labeling.engine import Category, FewShotHead, UnknownModelError, apply_temperature, get_classifier, model_spec
 from labeling.engine.registry import TEXT_MODEL
-from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration
+from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration, Prediction
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_categories
 
@@ -73,6 +74,20 @@ def stored_embeddings(item_ids, model_name: str) -> dict[int, np.ndarray]:
     }
 
 
+def prior_logits(item_ids, model_name: str, width: int) -> np.ndarray:
+    """The latest stored logits of ``model_name`` (a head's prior) for ``item_ids``, as an (n, width)
+    array with a row of NaN where it has none: what a head with prior features reads beside embeddings."""
+    latest = (Prediction.objects.filter(item_id__in=[int(i) for i in item_ids], model_name=model_name)
+              .values("item_id").annotate(last=Max("id")).values_list("last", flat=True))
+    stored = dict(Prediction.objects.filter(id__in=list(latest)).values_list("item_id", "logits"))
+    out = np.full((len(item_ids), width), np.nan)
+    for row, item_id in enumerate(item_ids):
+        z = stored.get(int(item_id))
+        if z and len(z) == width:
+            out[row] = z
+    return out
+
+
 def item_input(item: Item) -> str | bytes | None:
     """What the engine reads: the text, or the stored file's bytes (None when unreadable)."""
     if item.kind == Item.Kind.TEXT:
@@ -106,8 +121,20 @@ def active_head(*, project: Project, base_model: str, schema: LabelSchema) -> He
     )
 
 
-def effective_model_name(base_model: str, head: HeadVersion | None) -> str:
-    return f"{base_model}+head-v{head.version}" if head is not None else base_model
+def active_head_version(*, project: Project, base_model: str, schema: LabelSchema) -> int | None:
+    """The active head's version number alone: reports need no weights, classes or held-out logits
+    (megabytes for a 1,000-class head)."""
+    return (
+        HeadVersion.objects.filter(project=project, base_model=base_model, schema=schema, is_active=True)
+        .order_by("-version").values_list("version", flat=True).first()
+    )
+
+
+def effective_model_name(base_model: str, head: HeadVersion | int | None) -> str:
+    """The name predictions are stored under: the base model, or it with a head (a HeadVersion or its version)."""
+    if head is None:
+        return base_model
+    return f"{base_model}+head-v{head if isinstance(head, int) else head.version}"
 
 
 class ProjectScorer:
@@ -168,7 +195,8 @@ class ProjectScorer:
         multi = result.multi_label
         if self.head is not None and ok.any():
             logits = np.full((len(present), self.head.n_categories), np.nan)
-            logits[ok] = self.head.decision_function(embeddings[ok])
+            prior = result.logits[ok] if self.head.prior_dims else None  # the prior's own scores, as features
+            logits[ok] = self.head.decision_function(embeddings[ok], prior)
             multi = self.head.multi_label
         scored = self._finish(np.where(ok[:, None], logits, 0.0), multi_label_logits=multi)
         for row, index in enumerate(present):
@@ -180,9 +208,9 @@ class ProjectScorer:
                 results[index].embedding = embeddings[row]
         return results
 
-    def score_embeddings(self, embeddings: np.ndarray) -> list[Scored]:
-        """Re-score from stored embeddings through the active head (no forward pass)."""
-        logits = self.head.decision_function(embeddings)
+    def score_embeddings(self, embeddings: np.ndarray, prior: np.ndarray | None = None) -> list[Scored]:
+        """Re-score from stored embeddings (and the prior's stored logits) through the active head."""
+        logits = self.head.decision_function(embeddings, prior)
         return self._finish(logits, multi_label_logits=self.head.multi_label)
 
 

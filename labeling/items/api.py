@@ -3,7 +3,7 @@
 import io
 
 from django.conf import settings
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.items import selectors
-from labeling.items.files import item_file_open
+from labeling.items.files import THUMBNAIL_SIZE, item_file_open, item_thumbnail
 from labeling.items.imports import UploadFile, upload_receive
 from labeling.items.serializers import (
     FilesFilterSerializer,
@@ -132,6 +132,19 @@ class ItemDownloadView(APIView):
         name = item.original_name.rsplit("/", 1)[-1] or item.file.name.rsplit("/", 1)[-1]
         return FileResponse(item_file_open(item=item), as_attachment=True, filename=name,
                             content_type=item.mime_type)
+
+
+class ItemThumbnailView(APIView):
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, **_errors(401, 404)},
+                   description=f"An image item's thumbnail: a JPEG at most {THUMBNAIL_SIZE} px on its longest side, "
+                               "made on first use and kept. A text item has none (404).")
+    def get(self, request, item_id: int):
+        item = selectors.item_get_for_user(user=request.user, item_id=item_id)
+        response = HttpResponse(item_thumbnail(item=item), content_type="image/jpeg")
+        # an item's content never changes: the browser may keep its thumbnail
+        response["Cache-Control"] = "private, max-age=86400"
+        response["ETag"] = f'"{item.content_hash}-{THUMBNAIL_SIZE}"'
+        return response
 
 
 class ProjectItemListView(ProjectScopedListView):

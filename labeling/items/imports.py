@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 SPOOL_MEMORY_BYTES = 256 * 1024
 ENTRY_DAMAGED = "The archive entry is damaged (its data does not match its checksum)."
+MAX_CHECKED_LABEL_SETS = 10_000  # distinct label sets remembered per upload
 IMPORT_FAILED = "The import failed unexpectedly ({error}); items imported before the failure were kept."
 
 
@@ -245,6 +246,7 @@ class Importer:
         self.writer = writer
         self.report = report
         self.manifest = LabelManifest()
+        self._checked: dict[tuple[str, ...], list[str] | Rejected] = {}  # label set -> canonical, or why not
 
     def run(self, files: list[UploadFile]) -> None:
         for upload in files:
@@ -273,15 +275,27 @@ class Importer:
         self.report.rejected(file=member.name, archive=member.archive, line=line, reason=reason)
 
     def _labels(self, labels: list[str] | None) -> list[str] | None:
-        """Validated labels (None when the row gave none); raises Rejected with the schema's reason."""
+        """Validated labels (None when the row gave none); raises Rejected with the schema's reason.
+        Rows mostly repeat a few label sets: each distinct one is checked once."""
         if labels is None:
             return None
+        key = tuple(labels)
+        known = self._checked.get(key)
+        if known is None:
+            known = self._check_labels(labels)
+            if len(self._checked) < MAX_CHECKED_LABEL_SETS:
+                self._checked[key] = known
+        if isinstance(known, Rejected):
+            raise Rejected(known.reason)
+        return known
+
+    def _check_labels(self, labels: list[str]) -> list[str] | Rejected:
         if self.schema is None:
-            raise Rejected(messages.LABELS_WITHOUT_SCHEMA)
+            return Rejected(messages.LABELS_WITHOUT_SCHEMA)
         try:
             return labels_validate(schema=self.schema, labels=labels)
         except DomainError as exc:
-            raise Rejected(exc.message) from None
+            return Rejected(exc.message)
 
     def _import_member(self, member: Member) -> None:
         if member.size > self.limits.max_file_bytes:

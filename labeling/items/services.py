@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from accounts.services import audit_record
+from labeling.items.files import thumbnail_name
 from labeling.lifecycle import item_imported_fields
 from labeling.models import HumanLabel, ImportJob, Item, item_file_name
 from labeling.uploads.report import ImportReport
@@ -25,6 +27,7 @@ from projects.storage import stored_files_delete
 
 # The lifecycle fields of an item imported without labels (the same for every such row).
 UNDECIDED = item_imported_fields(labels=None, schema_id=None, user_id=None, now=None)
+UNDECIDED_VALUES = tuple(UNDECIDED.values())
 # The columns an import writes, in ``ItemWriter._row``'s order; every other column takes its default.
 ITEM_COLUMNS = ("project_id", "kind", "text", "file", "content_hash", "original_name", "mime_type", "size_bytes",
                 "width", "height", "source_archive", "metadata", "import_job_id", "uploaded_by_id", "created_at",
@@ -39,7 +42,7 @@ def text_hash(text: str) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingItem:
     kind: str
     content_hash: str
@@ -122,27 +125,31 @@ class ItemWriter:
 
     def _write(self) -> None:
         self._user_id = self.uploaded_by.pk if self.uploaded_by else None
+        self._project_id = self.project.pk
+        self._job_id = self.import_job.pk if self.import_job else None
         self._now = timezone.now()
+        self._decided: dict[tuple[str, ...], tuple] = {}
+        self._encoded: dict[tuple[str, ...], bulk.EncodedJson] = {}
         pending = list(self.pending.values())
+        scope = {"project_id": self.project.pk}
         existing = {
             content_hash: (item_id, job_id)
-            for content_hash, item_id, job_id in Item.objects.filter(
-                project=self.project, content_hash__in=[p.content_hash for p in pending]
-            ).values_list("content_hash", "id", "import_job_id")
+            for content_hash, item_id, job_id in bulk.rows_matching(
+                model=Item, columns=("content_hash", "id", "import_job_id"), equal=scope, key="content_hash",
+                values=[p.content_hash for p in pending])
         }
         new = [p for p in pending if p.content_hash not in existing]
         written: list[str] = []
         try:
             rows = [self._row(p, written) for p in new]
             with transaction.atomic():
-                bulk.rows_insert(model=Item, columns=ITEM_COLUMNS, rows=rows)
-                ids = dict(Item.objects.filter(project=self.project, content_hash__in=[p.content_hash for p in new])
-                           .values_list("content_hash", "id")) if new else {}
+                ids = bulk.rows_insert_ids(model=Item, columns=ITEM_COLUMNS, rows=rows, key="content_hash",
+                                           equal=scope)
                 labelled = [p for p in new if p.labels is not None]
                 if labelled:
                     bulk.rows_insert(model=HumanLabel, columns=LABEL_COLUMNS, rows=[
-                        (ids[p.content_hash], p.labels, self.schema.pk, HumanLabel.Source.IMPORT.value, self._user_id,
-                         self._now) for p in labelled])
+                        (ids[p.content_hash], self._json(p.labels), self.schema.pk, HumanLabel.Source.IMPORT.value,
+                         self._user_id, self._now) for p in labelled])
                 self._report(pending, existing, ids)
                 if self.on_flush is not None:
                     self.on_flush(self.report)
@@ -153,6 +160,26 @@ class ItemWriter:
             raise
         if not connection.in_atomic_block:  # committed for good: these files now belong to rows
             self.uncommitted_names.clear()
+
+    def _json(self, labels: list[str]) -> bulk.EncodedJson:
+        """A label set as JSON, encoded once per batch however many rows carry it."""
+        key = tuple(labels)
+        encoded = self._encoded.get(key)
+        if encoded is None:
+            encoded = self._encoded[key] = bulk.EncodedJson(json.dumps(labels))
+        return encoded
+
+    def _decided_values(self, labels: list[str] | None) -> tuple:
+        """The lifecycle columns of a new item with ``labels``, built once per label set and batch."""
+        if labels is None:
+            return UNDECIDED_VALUES
+        key = tuple(labels)
+        values = self._decided.get(key)
+        if values is None:
+            fields = item_imported_fields(labels=labels, schema_id=self.schema.pk, user_id=self._user_id, now=self._now)
+            fields["final_labels"] = self._json(labels)
+            values = self._decided[key] = tuple(fields.values())
+        return values
 
     def _row(self, p: PendingItem, written: list[str]) -> tuple:
         """The values of ``ITEM_COLUMNS`` for one new item (its image file written first)."""
@@ -165,13 +192,11 @@ class ItemWriter:
             written.append(name)
             self.uncommitted_names.append(name)
         image = p.image
-        decided = UNDECIDED if p.labels is None else item_imported_fields(
-            labels=p.labels, schema_id=self.schema.pk, user_id=self._user_id, now=self._now)
         return (
-            self.project.pk, p.kind, p.text, name, p.content_hash, p.original_name[:500],
+            self._project_id, p.kind, p.text, name, p.content_hash, p.original_name[:500],
             image.mime_type if image else "text/plain", p.size, image.width if image else None,
-            image.height if image else None, p.archive[:500], p.metadata,
-            self.import_job.pk if self.import_job else None, self._user_id, self._now, *decided.values(),
+            image.height if image else None, p.archive[:500], p.metadata, self._job_id, self._user_id, self._now,
+            *self._decided_values(p.labels),
         )
 
     def _report(self, pending: list[PendingItem], existing: dict, ids: dict[str, int]) -> None:
@@ -203,10 +228,11 @@ def item_delete(*, item: Item, actor: User, actor_role: str) -> None:
     """Delete an item with its labels; its stored file goes once the deletion is committed."""
     if not (actor_role == ProjectRole.MANAGER or (actor_role == ProjectRole.LABELER and item.uploaded_by_id == actor.pk)):
         raise DomainError(ITEM_DELETE_FORBIDDEN, status_code=403)
-    name = item.file.name if item.file else ""
+    names = [item.file.name, thumbnail_name(project_id=item.project_id, content_hash=item.content_hash)] \
+        if item.file else []
     audit_record(actor=actor, organization=item.project.organization, action=AuditEvent.Action.ITEM_DELETED, target=item,
                  metadata={"project": item.project_id, "original_name": item.original_name,
                            "content_hash": item.content_hash})
     item.delete()
-    if name:
-        transaction.on_commit(lambda: stored_files_delete(names=[name]))
+    if names:
+        transaction.on_commit(lambda: stored_files_delete(names=names))

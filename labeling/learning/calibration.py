@@ -16,7 +16,7 @@ from labeling.engine.calibration import apply_temperature, temperature_update
 from labeling.engine.precision import fewest_for_guarantee, ltt_threshold
 from labeling.inference.scoring import (
     HUMAN_SOURCES,
-    active_head,
+    active_head_version,
     effective_model_name,
 )
 from labeling.learning.rounds import live_statement, project_round
@@ -85,8 +85,8 @@ def audit_progress(*, project: Project) -> dict:
     schema = schema_current(project=project)
     if schema is None or not project.default_model:
         return {}
-    name = effective_model_name(project.default_model,
-                                active_head(project=project, base_model=project.default_model, schema=schema))
+    name = effective_model_name(project.default_model, active_head_version(
+        project=project, base_model=project.default_model, schema=schema))
     calibration = ModelCalibration.objects.filter(project=project, model_name=name).first()
     precision = live_statement(project=project, schema=schema, calibration=calibration)
     return {"precision": {"statement": precision.get("statement")}, "audit_slice": audit_slice_counts(project=project)}

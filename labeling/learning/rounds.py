@@ -39,6 +39,7 @@ from labeling.inference.scoring import (
     effective_model_name,
     embedding_model_for,
     human_labelled,
+    prior_logits,
     qa_sampled,
     stored_embeddings,
 )
@@ -124,14 +125,16 @@ def _latest_logits(item_ids, model_name: str) -> dict[int, np.ndarray]:
 
 
 def _current_logits(scorer: ProjectScorer, embedding_model: str | None, item_ids: list[int]):
-    """(ids, logits) of the model in force for ``item_ids``, from stored embeddings (a head) or the
-    stored logits of the items' current prediction (a model without a head): no forward pass."""
+    """(ids, logits) of the model in force for ``item_ids``, from stored embeddings (a head, with the
+    prior's stored logits where it takes them) or the stored logits of the items' current prediction
+    (a model without a head): no forward pass."""
     if scorer.head is not None:
         vectors = stored_embeddings(item_ids, embedding_model)
         ids = [i for i in item_ids if i in vectors]
         if not ids:
             return [], np.zeros((0, len(scorer.paths)))
-        return ids, scorer.head.decision_function(np.stack([vectors[i] for i in ids]))
+        prior = (prior_logits(ids, scorer.base_model, scorer.head.prior_dims) if scorer.head.prior_dims else None)
+        return ids, scorer.head.decision_function(np.stack([vectors[i] for i in ids]), prior)
     rows = (Item.objects.filter(pk__in=item_ids, prediction__model_name=scorer.model_name)
             .values_list("id", "prediction__logits"))
     pairs = [(i, z) for i, z in rows if z and len(z) == len(scorer.paths)]
@@ -193,7 +196,7 @@ def _predictions_insert(*, job: Job, scorer: ProjectScorer, schema: LabelSchema,
 # --- heads ----------------------------------------------------------------------------------------
 
 def _out_of_fold_logits(x: np.ndarray, y: np.ndarray, n_categories: int, seed: int = 0,
-                        init: FewShotHead | None = None) -> np.ndarray | None:
+                        init: FewShotHead | None = None, prior: np.ndarray | None = None) -> np.ndarray | None:
     """Logits for every labelled item from a head that never saw it (K-fold cross-fitting)."""
     folds = min(FOLDS, len(y))
     if folds < 2:
@@ -205,7 +208,10 @@ def _out_of_fold_logits(x: np.ndarray, y: np.ndarray, n_categories: int, seed: i
         train = np.setdiff1d(order, test)
         if len(np.unique(y[train])) < 2:
             return None
-        out[test] = FewShotHead(n_categories).fit(x[train], y[train], init=init).decision_function(x[test])
+        head = FewShotHead(n_categories, prior_dims=0 if prior is None else prior.shape[1])
+        fold_prior = (None, None) if prior is None else (prior[train], prior[test])
+        out[test] = head.fit(x[train], y[train], init=init, prior=fold_prior[0]).decision_function(
+            x[test], fold_prior[1])
     return out
 
 
@@ -221,9 +227,10 @@ class HeadOutcome:
 
 def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | None, paths, ids, labels,
                audit) -> HeadOutcome:
-    """Train a candidate head on every human label; promote it if its out-of-fold accuracy on the audited
-    items beats the active head's (its own out-of-fold accuracy) or, with none, the prior's predictions
-    made before anyone labelled those items."""
+    """Train a candidate head on every human label, with the prior's log-probabilities as features beside
+    the embeddings (where the prior stored logits for the categories); promote it only if its out-of-fold
+    accuracy on the audited items beats both the prior's predictions of the same items, made before
+    anyone labelled them, and the active head's own out-of-fold accuracy."""
     if embedding_model is None:
         return HeadOutcome(None, NO_HEAD.format(why=WHY_NO_EMBEDDINGS))
     base_model = project.default_model
@@ -235,23 +242,32 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
     if not enough_labels(labels.tolist()):
         return HeadOutcome(None, NO_HEAD.format(why=WHY_FEW_LABELS))
     x = np.stack([vectors[i] for i in ids])
+    prior = prior_logits(ids, base_model, len(paths))
+    has_prior = ~np.isnan(prior).any(axis=1)
+    if not has_prior.any():
+        prior = None  # a prior that scored none of the items (or other categories) adds nothing
     # incremental: the optimiser starts from the previous round's head (same objective, fewer iterations)
     last = HeadVersion.objects.filter(project=project, schema=schema).order_by("-version").first()
     init = FewShotHead.from_bytes(bytes(last.head)) if last is not None else None
-    oof = _out_of_fold_logits(x, labels, len(paths), init=init)
+    oof = _out_of_fold_logits(x, labels, len(paths), init=init, prior=prior)
     if oof is None:
         return HeadOutcome(None, NO_HEAD.format(why=WHY_FEW_LABELS))
     evaluate = audit if audit.sum() >= MIN_EVALUATED else np.ones_like(audit)
     candidate = float((oof[evaluate].argmax(axis=1) == labels[evaluate]).mean())
     current = active_head(project=project, base_model=base_model, schema=schema)
-    if current is not None:
-        baseline, against = current.heldout_accuracy or 0.0, f"head v{current.version}"
-    else:
-        stored = _latest_logits(ids[evaluate], base_model)
-        hits = [int(np.argmax(stored[i])) == y for i, y in zip(ids[evaluate], labels[evaluate], strict=True)
-                if i in stored]
-        baseline, against = (float(np.mean(hits)) if hits else 0.0), f"the prior {base_model}"
-    head = FewShotHead(len(paths)).fit(x, labels, init=init)
+    scored = evaluate & has_prior
+    baseline = (float((np.argmax(prior[scored], axis=1) == labels[scored]).mean())
+                if prior is not None and scored.any() else 0.0)
+    against = f"the prior {base_model}"
+    if current is not None:  # the candidate must beat the prior and the active head on the same items
+        same_items = _head_out_of_sample_accuracy(current, ids[evaluate], labels[evaluate], x[evaluate],
+                                                  None if prior is None else prior[evaluate]) \
+            if evaluate is audit else None
+        head_baseline = same_items if same_items is not None else (current.heldout_accuracy or 0.0)
+        if head_baseline >= baseline:
+            baseline, against = head_baseline, f"head v{current.version}"
+    head = FewShotHead(len(paths), prior_dims=0 if prior is None else len(paths)).fit(x, labels, init=init,
+                                                                                       prior=prior)
     version = (HeadVersion.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
     promoted = candidate > baseline
     n = int(evaluate.sum())
@@ -266,6 +282,28 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
             classes=paths, trained_on=len(labels), evaluated_on=n, heldout_accuracy=candidate,
             baseline_accuracy=baseline, is_active=promoted, heldout_logits=heldout)
     return HeadOutcome(record, reason, oof, ids, labels, audit)
+
+
+def _head_out_of_sample_accuracy(current: HeadVersion, ids: np.ndarray, labels: np.ndarray,
+                                 x: np.ndarray, prior: np.ndarray | None = None) -> float | None:
+    """The active head's accuracy on the same audited items a candidate is judged on, every one out of
+    sample: its stored cross-fitted logits for the items it was trained on (every audited item labelled
+    then), its own prediction for those audited after it was trained. Judging a candidate against the
+    accuracy the active head had on the fewer items audited back then compares two different samples,
+    and a lucky early estimate then blocks every better head for many rounds."""
+    if not len(ids):
+        return None
+    held = current.heldout_logits or {}
+    later = np.array([str(int(i)) not in held for i in ids], dtype=bool)
+    predicted = np.empty(len(ids), dtype=np.int64)
+    if later.any():
+        active = FewShotHead.from_bytes(bytes(current.head))
+        active_prior = prior[later] if active.prior_dims and prior is not None and prior.shape[1] == active.prior_dims \
+            else None
+        predicted[later] = active.decision_function(x[later], active_prior).argmax(axis=1)
+    for k in np.flatnonzero(~later):
+        predicted[k] = int(np.argmax(held[str(int(ids[k]))]))
+    return float((predicted == labels).mean())
 
 
 def _audit_logits(*, scorer: ProjectScorer, ids: np.ndarray, labels: np.ndarray, audit: np.ndarray):

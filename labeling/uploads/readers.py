@@ -29,7 +29,7 @@ MAX_EXTRA_CHARS = 1000
 TEXT_MODES = ("line", "whole")
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One item read from a text file: a text (text projects) or a file name (image projects)."""
 
@@ -177,12 +177,54 @@ def csv_check(stream: BinaryIO, *, file: str, item_kind: str, max_text_chars: in
             if item_kind == "image" and not set(FILE_FIELDS) & set(columns):
                 raise _fail(messages.CSV_NO_FILE_COLUMN, file=file, columns=found,
                             names=", ".join(repr(n) for n in FILE_FIELDS))
-            rows = sum(1 for row in reader if any(cell.strip() for cell in row))
+            rows = sum(1 for row in reader if "".join(row).strip())  # a row with a cell not blank
         except csv.Error as exc:
             raise _fail(messages.CSV_MALFORMED, file=file, line=reader.line_num, error=exc) from None
     finally:
         _release(wrapper)
     return rows
+
+
+_UNSEEN: Any = object()
+MAX_CACHED_LABEL_CELLS = 10_000
+
+
+class _CsvLayout:
+    """Where a CSV's named fields sit, worked out once from its header, so each row is read by position
+    with what ``row_from_fields`` would give it: a repeated column counts its last value, a short row
+    lacks the columns past its end."""
+
+    def __init__(self, columns: list[str]):
+        last = {name: i for i, name in enumerate(columns)}  # dict order: first appearance; value: last one
+        self.text = last.get("text")
+        self.labels = last.get("labels")
+        self.label = last.get("label")
+        used = {"label", "labels", *TEXT_FIELDS, *FILE_FIELDS}
+        self.extras = [(name, i) for name, i in last.items() if name not in used]
+        self._labels: dict[str, list[str] | None] = {}  # a label cell's text -> its labels (rows repeat a few)
+
+    def labels_of(self, value: str) -> list[str] | None:
+        labels = self._labels.get(value, _UNSEEN)
+        if labels is _UNSEEN:
+            labels = _labels(value)
+            if len(self._labels) < MAX_CACHED_LABEL_CELLS:
+                self._labels[value] = labels
+        return list(labels) if labels is not None else None
+
+    def text_row(self, values: list[str], *, line: int, max_text_chars: int) -> Row:
+        """A text project's row (``row_from_fields`` for ``item_kind="text"``, without its per-row dicts)."""
+        count = len(values)
+        labels = self.labels_of(values[self.labels]) if self.labels is not None and self.labels < count else None
+        if labels is None and self.label is not None and self.label < count:
+            labels = self.labels_of(values[self.label])
+        extras = {name: values[i][:MAX_EXTRA_CHARS] for name, i in self.extras if i < count}
+        text = values[self.text].strip() if self.text is not None and self.text < count else ""
+        row = Row(line=line, text=text, labels=labels, extras=extras)
+        if not text:
+            row.error = messages.TEXT_EMPTY
+        elif len(text) > max_text_chars:
+            row.error = messages.TEXT_TOO_LONG.format(limit=max_text_chars)
+        return row
 
 
 def csv_rows(stream: BinaryIO, *, item_kind: str, max_text_chars: int) -> Iterator[Row]:
@@ -191,13 +233,17 @@ def csv_rows(stream: BinaryIO, *, item_kind: str, max_text_chars: int) -> Iterat
     try:
         reader = _csv_reader(wrapper, max_text_chars)
         columns = _header_columns(next(reader))
+        layout = _CsvLayout(columns)
         end = reader.line_num
         for values in reader:
             line, end = end + 1, reader.line_num
-            if not any(cell.strip() for cell in values):
+            if not "".join(values).strip():  # every cell blank
                 continue
             if len(values) > len(columns):
                 yield Row(line=line, error=messages.ROW_TOO_MANY_VALUES.format(count=len(values), columns=len(columns)))
+                continue
+            if item_kind == "text":
+                yield layout.text_row(values, line=line, max_text_chars=max_text_chars)
                 continue
             fields = dict(zip(columns, values, strict=False))
             yield row_from_fields(fields, line=line, item_kind=item_kind, max_text_chars=max_text_chars)

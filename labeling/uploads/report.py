@@ -18,23 +18,27 @@ class ImportReport:
     def file_seen(self, *, name: str, kind: str) -> None:
         self.files.setdefault(name, {"file": name, "kind": kind, "accepted": 0, "duplicates": 0, "rejected": 0})
 
-    def _add(self, outcome: str, row: dict[str, Any], top: str) -> None:
+    def _count(self, outcome: str, top: str) -> bool:
+        """Count one outcome; True when its row is still to be kept (a row is built only then)."""
         self.counts[outcome] += 1
         if top in self.files:
             self.files[top][outcome] += 1
         if len(self.rows[outcome]) < self.max_rows:
-            self.rows[outcome].append(row)
-        else:
-            self.truncated = True
+            return True
+        self.truncated = True
+        return False
 
     def accepted(self, *, file: str, archive: str, line: int | None, item: int) -> None:
-        self._add("accepted", {"file": file, "archive": archive, "line": line, "item": item}, archive or file)
+        if self._count("accepted", archive or file):
+            self.rows["accepted"].append({"file": file, "archive": archive, "line": line, "item": item})
 
     def duplicate(self, *, file: str, archive: str, line: int | None, item: int | None) -> None:
-        self._add("duplicates", {"file": file, "archive": archive, "line": line, "item": item}, archive or file)
+        if self._count("duplicates", archive or file):
+            self.rows["duplicates"].append({"file": file, "archive": archive, "line": line, "item": item})
 
     def rejected(self, *, file: str, archive: str, line: int | None, reason: str) -> None:
-        self._add("rejected", {"file": file, "archive": archive, "line": line, "reason": reason}, archive or file)
+        if self._count("rejected", archive or file):
+            self.rows["rejected"].append({"file": file, "archive": archive, "line": line, "reason": reason})
 
     @property
     def processed(self) -> int:

@@ -23,8 +23,21 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import MD5, Cast, Coalesce
 
 from accounts.models import Membership
 from labeling.active_learning.services import NO_POOL, samples_suggest
@@ -162,11 +175,18 @@ def own_leases(*, project: Project, user, now: datetime) -> QuerySet[Item]:
     )
 
 
+def audit_order() -> tuple:
+    """The order the audit slice is served in: by a hash of the id, a fixed shuffle. The threshold is
+    chosen on the slice's labelled part while the rest waits, so every prefix must be a uniform sample;
+    in id order it would be the first items imported (often one folder, one class) first."""
+    return (MD5(Cast("id", output_field=CharField())), "id")
+
+
 def audit_pool(*, project: Project, user, now: datetime) -> QuerySet[Item]:
-    """The audit slice's items without a human label that the caller may take now, in id order."""
+    """The audit slice's items without a human label that the caller may take now, in ``audit_order``."""
     return (
         Item.objects.filter(project=project).filter(audit_pending_q()).filter(_lease_free(now))
-        .filter(_not_reviewed_by(user)).order_by("id")
+        .filter(_not_reviewed_by(user)).order_by(*audit_order())
     )
 
 

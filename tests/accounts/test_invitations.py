@@ -211,3 +211,34 @@ def test_accepting_counts_against_the_plans_member_limit(invite, client_for, adm
     assert (refused.status_code, refused.data["detail"]) == (
         403, PLAN_LIMIT_REACHED.format(plan="Free", limit=3, what="members", count=3))
     assert Invitation.objects.get(email="fourth@example.com").accepted_at is None  # still usable after an upgrade
+
+
+def test_another_organizations_link_joins_only_that_organization_and_only_for_its_address(
+        invite, client_for, org, other_org, make_member, client):
+    """A member of one organization opens another organization's link: it joins that organization alone, with
+    the link's role, for the invited address alone, and only once; their own organization is untouched."""
+    theirs_admin = make_member("admin", other_org, email="other-boss@example.com")
+    ours = make_member("manager", org, email="mo@example.com")
+    colleague = make_member("reviewer", org, email="colleague@example.com")
+    invite(theirs_admin, other_org, email="mo@example.com", role="viewer")
+    token = token_in_mail()
+
+    client.force_login(colleague)  # the link forwarded to a colleague of ours: refused, nothing joined
+    wrong = client.post(f"/invite/{token}")
+    assert wrong.status_code == 200
+    assert services.INVITATION_OTHER_EMAIL.format(email="mo@example.com") in wrong.content.decode()
+    assert not Membership.objects.filter(user=colleague, organization=other_org).exists()
+
+    client.force_login(ours)
+    page = client.get(f"/invite/{token}")
+    assert f"Join {other_org.name}" in page.content.decode() and "You are logged in as mo@example.com." in \
+        page.content.decode()
+    joined = client.post(f"/invite/{token}", follow=True)
+    assert JOINED.format(organization=other_org.name, role="viewer") in joined.content.decode()
+    assert sorted(Membership.objects.filter(user=ours).values_list("organization_id", "role")) == sorted(
+        [(org.pk, "manager"), (other_org.pk, "viewer")])
+    again = client.post(f"/invite/{token}")
+    assert (again.status_code, services.INVITATION_USED in again.content.decode()) == (410, True)
+    # the other organization's admin gained nothing in ours
+    assert client_for(theirs_admin).get(f"/api/organizations/{org.pk}/invitations").status_code == 404
+    assert not Membership.objects.filter(user=theirs_admin, organization=org).exists()

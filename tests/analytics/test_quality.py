@@ -113,4 +113,4 @@ def test_reliability_bins_and_ece_on_the_audit_slice(world, client_for):
             calibration["ece_after"], calibration["threshold"], calibration["threshold_source"]) == (
         1.5, 6, 0.2, 0.05, 0.9, "audit slice")
     # 97% with 95% confidence needs 99 audited items above a threshold, all correct
-    assert calibration["audit_slice"] == {"size": 6, "labelled": 6, "needed": 99}
+    assert calibration["audit_slice"] == {"size": 6, "labelled": 6, "needed": 99, "remaining": 99 - 6}

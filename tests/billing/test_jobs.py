@@ -5,14 +5,16 @@ whole story from running out of credits to buying a pack through Checkout."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 
-from billing.models import CreditAccount, CreditTransaction
+from billing.models import CreditAccount, CreditHold, CreditTransaction
 from billing.services import INSUFFICIENT_CREDITS, account_open, credits_spend
 from labeling.inference.jobs import chunk_run, job_cancel, job_create, job_fail
-from labeling.models import Item, Job, JobChunk, Prediction
-from tests.conftest import wait_until
-from tests.factories import ItemFactory, LabelSchemaFactory, ProjectFactory
+from labeling.models import ImportJob, Item, Job, JobChunk, Prediction
+from projects.models import Project
+from tests.conftest import stored_files, wait_until
+from tests.factories import ItemFactory, LabelSchemaFactory, ProjectFactory, image_bytes
 
 Kind = CreditTransaction.Kind
 TEXTS = ["I love this product!", "This is terrible and I hate it", "The box is 30 cm wide"]
@@ -37,10 +39,14 @@ def add_items(project, n, start=0):
 
 
 def ledger(org) -> tuple[int, int]:
-    """The account's (balance, held), checked to be the sums of the ledger."""
+    """The account's (balance, held), checked to be the sums of the ledger, and each job's hold the sum
+    of its rows' held_change."""
     account = CreditAccount.objects.get(organization=org)
     sums = CreditTransaction.objects.filter(organization=org).aggregate(b=Sum("amount"), h=Sum("held_change"))
     assert (sums["b"], sums["h"]) == (account.balance, account.held)
+    held = dict(CreditTransaction.objects.filter(organization=org, job_id__isnull=False).values("job_id")
+                .annotate(h=Sum("held_change")).values_list("job_id", "h"))
+    assert dict(CreditHold.objects.filter(organization=org).values_list("job_id", "remaining")) == held
     return account.balance, account.held
 
 
@@ -59,6 +65,48 @@ def test_a_job_larger_than_the_balance_is_refused_with_402_before_any_work(db, p
     assert set(Item.objects.values_list("state", flat=True)) == {Item.State.UNLABELLED}
     assert list(CreditTransaction.objects.values_list("id", flat=True)) == before
     assert ledger(org) == (900, 0)
+
+
+def _batch(client, kind: str, count: int, project=None):
+    if kind == "text":
+        body: dict = {"texts": [f"{TEXTS[i % 3]} #{i}" for i in range(count)]}
+        files_format = "json"
+    else:
+        body = {"files": [SimpleUploadedFile(f"image{i}.png", image_bytes("PNG", (16, 16), color=(7 * i, 90, 200)),
+                                             content_type="image/png") for i in range(count)]}
+        files_format = "multipart"
+    if project is not None:
+        body["project"] = project.pk
+    return client.post(f"/api/classify/{kind}/batch", body, format=files_format)
+
+
+@pytest.mark.parametrize("kind", ["text", "image"])
+@pytest.mark.parametrize("with_project", [True, False], ids=["project", "no-project"])
+def test_a_batch_larger_than_the_balance_is_refused_with_402_before_any_item_is_imported(
+        db, priced, settings, make_member, client_for, media_root, kind, with_project):
+    settings.BILLING_PRICE_IMAGE = 40
+    labeler = make_member("labeler")
+    org = labeler.memberships.get().organization
+    project = None
+    if with_project:
+        project = ProjectFactory(organization=org, project_type=f"{kind}_classification", audit_slice_size=0,
+                                 default_model="vader-sentiment" if kind == "text" else "efficientnet-lite0-imagenet")
+        LabelSchemaFactory(project=project, categories=["positive", "negative", "neutral"])
+    projects_before = Project.objects.count()
+    client = client_for(labeler, org)
+    response = _batch(client, kind, 30, project)  # 30 items x 40 credits; the free plan has 1000
+    assert response.status_code == 402, response.json()
+    assert response.json() == {"detail": INSUFFICIENT_CREDITS.format(cost=1200, balance=1000, missing=200),
+                               "cost": 1200, "balance": 1000, "missing": 200}
+    assert (Item.objects.count(), ImportJob.objects.count(), Job.objects.count()) == (0, 0, 0)
+    assert Project.objects.count() == projects_before  # no scratch project either
+    assert stored_files(media_root) == []
+    assert ledger(org) == (1000, 0)
+    # A batch the balance covers goes through, and holds its cost.
+    response = _batch(client, kind, 25, project)
+    assert response.status_code == 202, response.json()
+    assert (Item.objects.count(), response.json()["job"]["total"]) == (25, 25)
+    assert ledger(org) == (0, 1000)
 
 
 def test_chunks_settle_what_they_used_and_release_what_failed(db, priced):

@@ -7,13 +7,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import AuditEvent
 from billing import services
-from billing.models import CreditAccount, CreditTransaction
+from billing.models import CreditAccount, CreditHold, CreditTransaction
 from billing.services import INSUFFICIENT_CREDITS, InsufficientCredits
 from tests.factories import OrganizationFactory, ProjectFactory, UserFactory
 
@@ -28,6 +28,9 @@ def ledger_sums(organization) -> tuple[int, int]:
 def assert_ledger_matches(organization) -> CreditAccount:
     account = CreditAccount.objects.get(organization=organization)
     assert ledger_sums(organization) == (account.balance, account.held)
+    held = dict(CreditTransaction.objects.filter(organization=organization, job_id__isnull=False).values("job_id")
+                .annotate(h=Sum("held_change")).values_list("job_id", "h"))
+    assert dict(CreditHold.objects.filter(organization=organization).values_list("job_id", "remaining")) == held
     return account
 
 
@@ -102,6 +105,27 @@ def test_a_job_hold_settles_per_chunk_and_releases_what_failed(db, billing_enabl
     assert CreditTransaction.objects.filter(job_id=41).count() == 4
 
 
+@pytest.mark.postgres
+def test_a_chunk_settles_in_one_statement_on_postgresql(db, postgres_only, billing_enabled,
+                                                        django_assert_num_queries):
+    project = ProjectFactory(default_model="minilm-zero-shot")
+    org = project.organization
+    services.job_hold(project=project, job_id=43, model_name="minilm-zero-shot", items=100)
+    with django_assert_num_queries(1):
+        services.chunk_settle(organization_id=org.pk, project_id=project.pk, job_id=43, model_name="minilm-zero-shot",
+                              used_items=60, failed_items=4)
+    with django_assert_num_queries(1):  # a job without a hold: the same statement, which changes nothing
+        services.chunk_settle(organization_id=org.pk, project_id=project.pk, job_id=44, model_name="minilm-zero-shot",
+                              used_items=60, failed_items=0)
+    account = assert_ledger_matches(org)
+    assert (account.balance, account.held) == (904, 36)
+    rows = list(CreditTransaction.objects.filter(job_id=43).order_by("id")
+                .values_list("kind", "amount", "held_change", "balance_after", "items", "project_id", "model_name"))
+    assert rows == [(Kind.HOLD, -100, 100, 900, 100, project.pk, "minilm-zero-shot"),
+                    (Kind.SETTLE, 0, -60, 900, 60, project.pk, "minilm-zero-shot"),
+                    (Kind.RELEASE, 4, -4, 904, 4, project.pk, "minilm-zero-shot")]
+
+
 def test_image_models_cost_more_by_setting(db, billing_enabled, settings):
     settings.BILLING_MODEL_PRICES = {"vit-base": 10}
     project = ProjectFactory(project_type="image_classification", default_model="efficientnet-lite0-imagenet")
@@ -146,6 +170,38 @@ def test_100_concurrent_debits_leave_the_exact_balance_and_never_a_negative_one(
     balances = list(CreditTransaction.objects.filter(organization=org).values_list("balance_after", flat=True))
     assert min(balances) >= 0
     assert sorted(balances, reverse=True) == [start - i * each for i in range(ok + 1)]
+
+
+def _settle_in_thread(org_id: int, project_id: int, barrier: threading.Barrier) -> None:
+    barrier.wait()
+    with CONNECTIONS:
+        try:
+            services.chunk_settle(organization_id=org_id, project_id=project_id, job_id=45, model_name="m",
+                                  used_items=3, failed_items=1)
+        finally:
+            connection.close()
+
+
+@pytest.mark.postgres
+def test_concurrent_chunks_of_one_job_settle_exactly_what_it_held(transactional_db, postgres_only, settings):
+    settings.BILLING_ENABLED, settings.BILLING_MODEL_PRICES = True, {"m": 2}
+    project = ProjectFactory()
+    org = project.organization
+    with transaction.atomic():
+        services.job_hold(project=project, job_id=45, model_name="m", items=100)  # 200 credits held, 800 left
+    barrier = threading.Barrier(40)
+    threads = [threading.Thread(target=_settle_in_thread, args=(org.pk, project.pk, barrier)) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    # 25 chunks of 3 used + 1 failed (8 credits each) use up the 200 held; the other 15 find nothing held.
+    account = assert_ledger_matches(org)
+    assert (account.balance, account.held) == (800 + 25 * 2, 0)
+    sums = CreditTransaction.objects.filter(job_id=45).values("kind").annotate(n=Count("id"), s=Sum("held_change"))
+    assert {r["kind"]: (r["n"], r["s"]) for r in sums} == {
+        Kind.HOLD: (1, 200), Kind.SETTLE: (25, -150), Kind.RELEASE: (25, -50)}
+    assert CreditHold.objects.get(job_id=45).remaining == 0
 
 
 def test_the_free_plan_is_topped_up_once_a_month(db, billing_enabled):

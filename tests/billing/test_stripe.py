@@ -201,3 +201,64 @@ def test_concurrent_deliveries_of_one_event_apply_it_once(transactional_db, post
     assert sorted(outcomes) == ["applied"] + ["duplicate"] * 5
     assert CreditTransaction.objects.filter(kind=Kind.PURCHASE).count() == 1
     assert balance(org) == 2000
+
+
+def _invoice(invoice_id: str, number: str, status: str, *, created: int, amount: int = 4900) -> dict:
+    return {"id": invoice_id, "object": "invoice", "number": number, "status": status, "currency": "usd",
+            "amount_due": amount, "amount_paid": amount if status == "paid" else 0, "created": created,
+            "customer": "cus_test_inv", "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_fake/{invoice_id}",
+            "parent": {"subscription_details": {"metadata": {"plan": "pro"}}}, "lines": {"data": []}}
+
+
+def test_invoice_webhooks_keep_the_invoices_and_the_billing_page_lists_them(
+        db, billing_on, post_webhook, make_member, client_for):
+    from django.test import Client
+
+    from billing.models import Invoice
+
+    admin = make_member("admin")
+    org = admin.memberships.get().organization
+    CreditAccount.objects.create(organization=org, stripe_customer_id="cus_test_inv")
+    may, june = 1777593600, 1780272000  # 2026-05-01 and 2026-06-01, UTC
+    assert post_webhook("invoice.finalized", _invoice("in_may", "FAKE-0001", "open", created=may),
+                        "evt_fin_1").json()["note"] == "invoice FAKE-0001 open"
+    paid = _invoice("in_may", "FAKE-0001", "paid", created=may)
+    assert post_webhook("invoice.paid", paid, "evt_paid_1").json()["note"] == "50000 credits granted for the pro plan"
+    # Stripe sends invoice.payment_succeeded for the same payment: the invoice stays paid, granted once.
+    assert post_webhook("invoice.payment_succeeded", paid, "evt_paid_2").json()["note"] == (
+        "invoice FAKE-0001 was already paid")
+    assert post_webhook("invoice.payment_failed", _invoice("in_june", "FAKE-0002", "open", created=june, amount=24900),
+                        "evt_fail_1").json()["note"] == "plan free (payment failed)"
+    assert list(CreditTransaction.objects.filter(organization=org, kind=Kind.GRANT).values_list("amount", "stripe_event_id")
+                ) == [(50000, "evt_paid_1")]
+    assert list(Invoice.objects.filter(organization=org).values_list(
+        "stripe_id", "number", "status", "payment_failed", "amount_due", "amount_paid", "stripe_event_id")) == [
+        ("in_june", "FAKE-0002", "open", True, 24900, 0, "evt_fail_1"),
+        ("in_may", "FAKE-0001", "paid", False, 4900, 4900, "evt_paid_2")]
+
+    response = client_for(admin, org).get("/api/billing/invoices")
+    assert response.status_code == 200
+    assert response.json()["results"] == [
+        {"id": "in_june", "number": "FAKE-0002", "created": "2026-06-01T00:00:00Z", "status": "open",
+         "payment_failed": True, "currency": "usd", "amount_due": 24900, "amount_paid": 0,
+         "hosted_invoice_url": "https://invoice.stripe.com/i/acct_fake/in_june"},
+        {"id": "in_may", "number": "FAKE-0001", "created": "2026-05-01T00:00:00Z", "status": "paid",
+         "payment_failed": False, "currency": "usd", "amount_due": 4900, "amount_paid": 4900,
+         "hosted_invoice_url": "https://invoice.stripe.com/i/acct_fake/in_may"}]
+    labeler = make_member("labeler", organization=org)
+    assert client_for(labeler, org).get("/api/billing/invoices").status_code == 403
+    stranger = make_member("admin")
+    assert client_for(stranger, stranger.memberships.get().organization).get(
+        "/api/billing/invoices").json()["results"] == []
+
+    browser = Client()
+    browser.force_login(admin)
+    page = browser.get("/billing/").content.decode()
+    table = page[page.index('data-testid="invoices"'):page.index("</table>", page.index('data-testid="invoices"'))]
+    assert [" ".join(row.split()) for row in table.split("<tr>")[2:]] == [
+        '<td>FAKE-0002</td><td>2026-06-01</td> <td>249.00 USD</td> <td>Open · payment failed</td> '
+        '<td><a href="https://invoice.stripe.com/i/acct_fake/in_june" rel="noopener" target="_blank">View on Stripe</a>'
+        '</td></tr>',
+        '<td>FAKE-0001</td><td>2026-05-01</td> <td>49.00 USD</td> <td>Paid</td> '
+        '<td><a href="https://invoice.stripe.com/i/acct_fake/in_may" rel="noopener" target="_blank">View on Stripe</a>'
+        '</td></tr> </tbody>']

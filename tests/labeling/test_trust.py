@@ -7,11 +7,14 @@ import pytest
 
 from accounts.models import AuditEvent
 from analytics.selectors import calibration_report
+from labeling.engine import FewShotHead
 from labeling.engine.calibration import softmax
+from labeling.engine.registry import TEXT_MODEL
+from labeling.inference.scoring import prior_logits
 from labeling.learning.rounds import eligible_q, project_round
 from labeling.learning.services import UNKNOWN_QUEUE_STRATEGY
 from labeling.lifecycle import labels_added, next_round_at
-from labeling.models import Item, LearningRound, ModelCalibration, Prediction
+from labeling.models import HeadVersion, Item, ItemEmbedding, LearningRound, ModelCalibration, Prediction
 from projects.models import Project
 from tests.factories import LabelSchemaFactory, ProjectFactory
 
@@ -237,3 +240,61 @@ def test_labels_added_never_loses_the_overshoot():
     assert (project.labels_counted, project.learn_next_at) == (35, 40)
     assert labels_added(project_id=project.pk, count=4) is False
     assert labels_added(project_id=project.pk, count=1) is True
+
+
+def _store_embeddings(project, truth: dict, *, signal: float, seed: int = 0, dim: int = 32):
+    """MiniLM-like embeddings for every item, stored as a classify job stores them: ``signal`` of each
+    item's true category's direction plus noise (0: embeddings that say nothing about the category)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for item_id, label in truth.items():
+        vector = rng.normal(0, 1, dim)
+        vector[CLASSES.index(label)] += signal
+        rows.append(ItemEmbedding(item_id=item_id, model_name=TEXT_MODEL, vector=vector.astype(np.float16).tobytes()))
+    ItemEmbedding.objects.bulk_create(rows, batch_size=2000)
+
+
+@pytest.mark.django_db
+def test_a_sentiment_head_worse_than_its_prior_on_held_out_items_is_never_promoted():
+    # the prior (VADER's stored logits) is right on most items; the embeddings carry nothing
+    project, schema, truth = _synthetic_project(n=800, audit=200, labelled_other=100, seed=5)
+    _store_embeddings(project, truth, signal=0.0)
+    project_round(project_id=project.pk)
+    record = LearningRound.objects.get(project=project)
+    head = HeadVersion.objects.get(project=project)
+    assert (record.promoted, head.is_active) == (False, False)
+    assert head.heldout_accuracy <= head.baseline_accuracy
+    assert record.promotion_reason == (
+        f"kept the prior {MODEL}: {head.heldout_accuracy:.1%} held-out accuracy on 200 audited items does not "
+        f"beat {head.baseline_accuracy:.1%}")
+    # the prior's accuracy is measured on the same audited items, from its predictions made before review
+    audited = Item.objects.filter(project=project, in_audit_slice=True).order_by("id")
+    ids = list(audited.values_list("id", flat=True))
+    prior = prior_logits(ids, MODEL, 3)
+    assert head.baseline_accuracy == pytest.approx(np.mean([CLASSES[int(np.argmax(z))] == truth[i]
+                                                             for i, z in zip(ids, prior, strict=True)]))
+    # the prior's log-probabilities reached the head as features
+    assert FewShotHead.from_bytes(bytes(head.head)).prior_dims == 3
+    assert record.model_name == MODEL  # the items keep the prior's predictions
+    assert_items_follow_the_statement(project, schema, record)
+
+
+@pytest.mark.django_db
+def test_a_sentiment_head_with_the_prior_as_features_is_promoted_and_re_scores_the_items_with_it():
+    project, schema, truth = _synthetic_project(n=800, audit=200, labelled_other=100, seed=6)
+    _store_embeddings(project, truth, signal=4.0)
+    project_round(project_id=project.pk)
+    record = LearningRound.objects.get(project=project)
+    head_version = HeadVersion.objects.get(project=project)
+    assert (record.promoted, head_version.is_active) == (True, True)
+    assert record.promotion_reason.startswith("promoted: ") and f"(the prior {MODEL})" in record.promotion_reason
+    head = FewShotHead.from_bytes(bytes(head_version.head))
+    assert head.prior_dims == 3 and head.weights.shape == (3, 32 + 3)
+    # every waiting item was re-scored through the head, from its stored embedding and the prior's logits
+    waiting = Item.objects.filter(project=project).filter(eligible_q(schema)).select_related("prediction")
+    item = waiting.order_by("id").first()
+    vector = np.frombuffer(bytes(ItemEmbedding.objects.get(item=item).vector), dtype=np.float16).astype(np.float32)
+    expected = head.decision_function(vector[None, :], prior_logits([item.pk], MODEL, 3))[0]
+    assert item.prediction.model_name == f"{MODEL}+head-v{head_version.version}"
+    assert item.prediction.logits == pytest.approx(expected, abs=1e-4)
+    assert_items_follow_the_statement(project, schema, record)

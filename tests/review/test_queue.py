@@ -1,5 +1,6 @@
 """The leased review queue (``review.selectors.queue`` + ``review.services.queue_lease``) through its API."""
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,10 @@ def ids(resp) -> list[int]:
     return [item["id"] for item in resp.data["items"]]
 
 
+def audit_rank(pk: int) -> str:
+    return hashlib.md5(str(pk).encode()).hexdigest()
+
+
 def test_audit_slice_interleaved_with_the_lowest_confidence(world, client_for):
     p, s = world.project, world.schema
     high = item_waiting(p, s, confidence=0.9)
@@ -33,8 +38,10 @@ def test_audit_slice_interleaved_with_the_lowest_confidence(world, client_for):
     resp = queue(client_for(world.reviewer), p, limit=10)
 
     assert resp.status_code == 200
-    # one audited label so far and no other: two strategy picks, then an audit item, and so on
-    assert ids(resp) == [low.pk, mid.pk, audit_confident.pk, high.pk, audit_waiting.pk]
+    # one audited label so far and no other: two strategy picks, then an audit item, and so on; the audit
+    # items in their fixed shuffle (by the hash of their id)
+    first_audit, second_audit = sorted([audit_confident.pk, audit_waiting.pk], key=audit_rank)
+    assert ids(resp) == [low.pk, mid.pk, first_audit, high.pk, second_audit]
     assert [item["reason"] for item in resp.data["items"]] == ["uncertainty", "uncertainty", "audit", "uncertainty",
                                                               "audit"]
     assert resp.data["strategy"] == "uncertainty"
@@ -47,6 +54,26 @@ def test_audit_slice_interleaved_with_the_lowest_confidence(world, client_for):
     assert shown["confidence"] == 0.4
     assert shown["predictions"] == [{"label": "dog", "confidence": 0.4}, {"label": "cat", "confidence": 0.35},
                                     {"label": "bird", "confidence": 0.25}]
+
+
+def test_the_audit_slice_is_served_in_a_fixed_shuffle_not_in_id_order(world, client_for):
+    # Items imported one folder (one class) after another: in id order the first audited items would all
+    # be cats, and the threshold chosen on the audited part would be chosen on cats alone.
+    audit = [item_waiting(world.project, world.schema, top=top, confidence=0.6, in_audit_slice=True)
+             for top in ["cat"] * 4 + ["dog"] * 4 + ["bird"] * 4]
+    shuffled = sorted([item.pk for item in audit], key=audit_rank)
+    assert shuffled != [item.pk for item in audit]
+    client = client_for(world.reviewer)
+
+    served = []
+    for _ in audit:  # one at a time, each decided before the next is asked for
+        resp = queue(client, world.project, limit=1)
+        assert [item["reason"] for item in resp.data["items"]] == ["audit"]
+        served += ids(resp)
+        assert submit(client, served[-1]).status_code == 201
+
+    assert served == shuffled
+    assert ids(queue(client, world.project, limit=1)) == []
 
 
 def test_items_are_leased_to_the_caller_and_a_refetch_returns_the_same(world, client_for):

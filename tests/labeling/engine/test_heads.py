@@ -130,3 +130,44 @@ def test_a_warm_started_head_reaches_the_same_optimum_in_fewer_iterations():
     from_zero = FewShotHead(5).fit(x, y, init=zero)
     assert from_zero.predict_proba(x) == pytest.approx(cold.predict_proba(x), abs=5e-3)
     assert 0 < warm.iterations < from_zero.iterations
+
+
+def test_a_prior_as_features_keeps_a_head_on_uninformative_embeddings_at_the_prior_s_accuracy():
+    """A lexicon prior 85% right and embeddings that carry nothing: with 30 labels a plain head is near
+    chance, a head with the prior's log-probabilities as features comes within a few points of the prior."""
+    rng = np.random.default_rng(0)
+    n = 1030
+    y = rng.integers(0, 3, n)
+    prior = rng.normal(0, 1, (n, 3))
+    right = rng.random(n) < 0.85
+    prior[np.arange(n), np.where(right, y, (y + 1) % 3)] += 3.0
+    x = rng.normal(size=(n, 16))
+    train, test = np.arange(30), np.arange(30, n)
+    prior_accuracy = (prior[test].argmax(axis=1) == y[test]).mean()
+    plain = FewShotHead(3).fit(x[train], y[train])
+    with_prior = FewShotHead(3, prior_dims=3).fit(x[train], y[train], prior=prior[train])
+    plain_accuracy = (plain.decision_function(x[test]).argmax(axis=1) == y[test]).mean()
+    accuracy = (with_prior.decision_function(x[test], prior[test]).argmax(axis=1) == y[test]).mean()
+    assert plain_accuracy < 0.45
+    assert accuracy >= prior_accuracy - 0.05 and accuracy > plain_accuracy + 0.3  # the promotion rule guards the rest
+    # the prior's columns carry the weight, and survive storage
+    assert with_prior.weights.shape == (3, 19)
+    features = with_prior.features(x[test], prior[test])
+    from_prior = features[:, 16:] @ with_prior.weights[:, 16:].T
+    from_embeddings = features[:, :16] @ with_prior.weights[:, :16].T
+    assert from_prior.std() > from_embeddings.std()
+    again = FewShotHead.from_bytes(with_prior.to_bytes())
+    assert again.prior_dims == 3
+    assert again.decision_function(x[test], prior[test]) == pytest.approx(with_prior.decision_function(x[test],
+                                                                                                      prior[test]))
+    # an item the prior did not score gets the uniform distribution's features
+    assert with_prior.features(x[:1], np.full((1, 3), np.nan))[0, 16:] == pytest.approx(np.full(3, -np.log(3)))
+    with pytest.raises(ValueError):
+        with_prior.decision_function(x[:2], prior[:2, :2])
+
+
+def test_a_head_stored_before_prior_features_loads_without_them():
+    x, y = clusters(8, CENTRES)
+    arrays = FewShotHead(3).fit(x, y).to_dict()
+    del arrays["prior_dims"]
+    assert FewShotHead.from_dict(arrays).prior_dims == 0
