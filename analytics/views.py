@@ -152,7 +152,7 @@ def manage_page(request: HttpRequest, project_id: int) -> HttpResponse:
                                           ((path, path) for path in schema_category_paths(schema=schema))),
         "confusion_rows": confusion_rows, "per_class": per_class, "adjudication": adjudication,
         "gold": review_selectors.gold_list(project=project), "strategies": sorted(review_selectors.QUEUE_STRATEGIES),
-        "gold_rate": review_services.gold_rate(),
+        "gold_rate": review_services.gold_rate(project=project),
         "calibration": selectors.calibration_report(project=project, schema=schema),
         "dashboard_url": reverse("project-dashboard", args=[project.pk]), "tab": "manage",
         "rounds": list(learning_rounds(project=project)[:ROUNDS_SHOWN]), "rounds_shown": ROUNDS_SHOWN,

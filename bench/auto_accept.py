@@ -169,7 +169,7 @@ def _project(name: str, kind: str, model: str, categories: list[str], inputs, au
     from projects.services import project_create
 
     org = Organization.objects.create(name=f"Bench {name}")
-    user = User.objects.create_user(email=f"bench-{name}@example.com", password="x-" * 8)
+    user = User.objects.create_user(email=f"bench-{name}-{os.getpid()}@example.com", password="x-" * 8)
     Membership.objects.create(user=user, organization=org, role="admin")
     project = project_create(organization=org, created_by=user, name=name,
                              project_type="text_classification" if kind == "text" else "image_classification",
@@ -373,11 +373,15 @@ def main() -> None:
     parser.add_argument("--max-labels", type=int, default=1000)
     parser.add_argument("--max-items", type=int, default=3000, help="items per data set (at most)")
     parser.add_argument("--audit", type=int, default=300, help="the audit slice's size")
+    parser.add_argument("--keep-database", action="store_true",
+                        help="add to the database instead of recreating it (a second bench beside a running one, "
+                             "one data set each: the two workers serve both)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     media = Path(os.environ.get("MODELSHIP_BENCH_MEDIA", "/tmp/modelship-bench-trust-media"))
     media.mkdir(parents=True, exist_ok=True)
-    _prepare_database(url)
+    if not args.keep_database:
+        _prepare_database(url)
     _setup_django(url, media)
     worker = _start_worker(media / "worker.log")
     strategies = args.strategies.split(",")

@@ -168,6 +168,10 @@ def main() -> None:
     from projects.models import Project
 
     call_command("migrate", verbosity=0, interactive=False)
+    # a worker imports these once, at its first round; a round's figure must not carry that
+    import scipy.optimize  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
     org = Organization.objects.create(name=f"Learning bench {time.time():.0f}")
     owner = User.objects.create_user(email=f"owner-{org.pk}@example.com", password="bench-password-123")
     Membership.objects.create(user=owner, organization=org, role="admin")

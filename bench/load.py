@@ -237,7 +237,8 @@ def report(baseline: dict, soak: dict, samples: list[tuple[float, int, int, floa
         alone = baseline.get(name, {})
         print(f"{name:34} {row['count']:>7} {row['count'] / seconds:>6.1f} {row['p50']:>7.0f} {row['p95']:>7.0f} "
               f"{row['p99']:>7.0f} {row['errors']:>7.2%}  {alone.get('p50', 0):>7.0f}/{alone.get('p95', 0):<7.0f}"
-              f"  p95 < {GOAL_P95_MS} ms, errors {GOAL_ERRORS:.0%}")
+              f"  p95 < {GOAL_P95_MS} ms, errors {GOAL_ERRORS:.0%} "
+              f"({'met' if row['p95'] < GOAL_P95_MS and row['errors'] <= GOAL_ERRORS else 'NOT MET'})")
         for failure in row["failures"]:
             print(f"  error: {failure}")
     middle = min(samples, key=lambda s: abs(s[0] - samples[-1][0] / 2))
@@ -249,6 +250,10 @@ def report(baseline: dict, soak: dict, samples: list[tuple[float, int, int, floa
         print(f"{name:20} {start:>8.0f} {mid:>8.0f} {end:>8.0f} {peak:>8.0f} {growth:>+9.1%}  "
               f"< {GOAL_GROWTH:+.0%} ({'met' if growth < GOAL_GROWTH else 'NOT MET'})")
     print(f"samples every 5 s: start {samples[0][0]:.0f} s, middle {middle[0]:.0f} s, end {samples[-1][0]:.0f} s")
+    minutes = [min(samples, key=lambda s, m=m: abs(s[0] - 60 * m)) for m in range(int(samples[-1][0] // 60) + 1)]
+    for index, name in ((1, "web"), (2, "worker")):
+        print(f"{name} MiB by minute: " + " ".join(f"{s[index] / 2**20:.0f}" for s in minutes))
+    print("1-min load average by minute: " + " ".join(f"{s[3]:.1f}" for s in minutes))
 
 
 if __name__ == "__main__":

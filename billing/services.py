@@ -146,8 +146,44 @@ def credits_spend(*, organization_id: int, credits: int, reason: str, items: int
     """Take ``credits`` from the balance at once (work that is not a job); 402 when the balance is short."""
     if credits <= 0:
         raise DomainError(AMOUNT_NOT_POSITIVE, field="credits")
-    return _post(organization_id=organization_id, kind=Kind.SETTLE, amount=-credits, reason=reason, items=items,
-                 model_name=model_name, project_id=project_id, actor=actor)
+    entry = _entry(organization_id=organization_id, kind=Kind.SETTLE, amount=-credits, reason=reason, items=items,
+                   model_name=model_name, project_id=project_id, actor=actor)
+    if connection.vendor == "postgresql" and _debit(entry):
+        return entry
+    return _apply(_account_locked(organization_id), [entry])[0]  # no account yet, or the balance is short: 402
+
+
+# A debit as one statement: take the credits if the balance covers them and append the row. The
+# account's row lock is held from here to the commit, not across a read and two writes.
+_DEBIT_POSTGRESQL = """
+    WITH account AS (
+        UPDATE billing_creditaccount SET balance = balance + %(amount)s, updated_at = %(now)s
+        WHERE organization_id = %(organization)s AND balance + %(amount)s >= 0
+        RETURNING balance
+    )
+    INSERT INTO billing_credittransaction (organization_id, kind, amount, held_change, balance_after, reason, actor_id,
+                                           project_id, job_id, export_id, model_name, items, stripe_event_id,
+                                           created_at)
+    SELECT %(organization)s, %(kind)s, %(amount)s, 0, account.balance, %(reason)s, %(actor)s, %(project)s, NULL, NULL,
+           %(model)s, %(items)s, '', %(now)s
+    FROM account
+    RETURNING id, balance_after"""
+
+
+def _debit(entry: CreditTransaction) -> bool:
+    """Append ``entry`` (a debit) in one statement; False when the account is missing or short (nothing written)."""
+    entry.created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_DEBIT_POSTGRESQL, {
+            "organization": entry.organization_id, "kind": entry.kind, "amount": entry.amount, "reason": entry.reason,
+            "actor": entry.actor_id, "project": entry.project_id, "model": entry.model_name, "items": entry.items,
+            "now": entry.created_at})
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk, entry.balance_after = row
+    entry._state.adding, entry._state.db = False, connection.alias
+    return True
 
 
 @transaction.atomic

@@ -136,9 +136,23 @@ def items_predicted(*, predictions: Sequence[FreshPrediction], schema_id: int | 
 
 def items_rescored(*, predictions: Sequence[FreshPrediction]) -> None:
     """Record re-scored predictions (from stored outputs) without moving any item: the learning round
-    re-decides the eligible items at the new threshold right after, in one bulk pass."""
-    _items_set([{"id": p.item_id, "prediction_id": p.prediction_id, "predicted_labels": p.labels,
-                 "confidence": p.confidence} for p in predictions], PREDICTION_ONLY)
+    re-decides the eligible items at the new threshold right after, in one bulk pass. On PostgreSQL one
+    ``UPDATE … FROM unnest(…)`` of four arrays (a round re-scores ten thousand items; a VALUES list's
+    40,000 parameters cost more to bind than the update costs to run)."""
+    if connection.vendor != "postgresql":
+        _items_set([{"id": p.item_id, "prediction_id": p.prediction_id, "predicted_labels": p.labels,
+                     "confidence": p.confidence} for p in predictions], PREDICTION_ONLY)
+        return
+    if not predictions:
+        return
+    table = connection.ops.quote_name(Item._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET prediction_id = u.prediction_id, predicted_labels = u.labels::jsonb, "
+            "confidence = u.confidence FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::float8[]) "
+            f"AS u(id, prediction_id, labels, confidence) WHERE {table}.id = u.id",
+            [[p.item_id for p in predictions], [p.prediction_id for p in predictions],
+             [json.dumps(p.labels) for p in predictions], [p.confidence for p in predictions]])
 
 
 def _items_set(rows: list[dict], columns: tuple[tuple[str, str], ...]) -> None:

@@ -64,6 +64,8 @@ class Project(models.Model):
     lease_seconds = models.PositiveIntegerField(default=600)
     overlap_reviewers = models.PositiveSmallIntegerField(default=2)
     overlap_fraction = models.FloatField(default=0.0)
+    # The share of queue slots given to gold checks; None: the deployment's REVIEW_GOLD_RATE.
+    gold_rate = models.FloatField(null=True, blank=True)
     # Cost rates for the savings estimate: what a person costs per item, what the model costs per item.
     seconds_per_item = models.FloatField(default=30.0)
     hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, default=25)
@@ -85,6 +87,10 @@ class Project(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(qa_sample_rate__gte=0, qa_sample_rate__lte=1), name="project_qa_rate_0_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gold_rate__isnull=True) | models.Q(gold_rate__gte=0, gold_rate__lte=1),
+                name="project_gold_rate_0_1",
             ),
             models.CheckConstraint(
                 condition=models.Q(target_precision__gt=0, target_precision__lt=1, precision_delta__gt=0,

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from labeling.models import Item
 from review import selectors
 from review.models import ReviewDecision
-from review.services import BATCH_INVALID, DecisionInput
+from review.services import BATCH_INVALID, DecisionInput, gold_rate
 
 MAX_LIMIT = 100
 MAX_BATCH = 500
@@ -178,6 +178,9 @@ class ReviewSettingsSerializer(serializers.Serializer):
     lease_seconds = serializers.IntegerField(required=False, min_value=30, max_value=86400)
     overlap_reviewers = serializers.IntegerField(required=False, min_value=2, max_value=10)
     overlap_fraction = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)
+    gold_rate = serializers.FloatField(required=False, allow_null=True, min_value=0.0, max_value=1.0,
+                                       help_text="The share of queue slots given to gold checks; null: the "
+                                                 "deployment's default (REVIEW_GOLD_RATE).")
 
 
 class ReviewSettingsUpdateSerializer(ReviewSettingsSerializer):
@@ -189,7 +192,13 @@ class ReviewSettingsOutSerializer(serializers.Serializer):
     lease_seconds = serializers.IntegerField()
     overlap_reviewers = serializers.IntegerField()
     overlap_fraction = serializers.FloatField()
+    gold_rate = serializers.FloatField(allow_null=True, help_text="The project's own gold rate; null: the default.")
+    gold_rate_in_force = serializers.SerializerMethodField(
+        help_text="The share of queue slots given to gold checks now (the project's own or the default).")
     strategies = serializers.SerializerMethodField()
+
+    def get_gold_rate_in_force(self, project) -> float:
+        return gold_rate(project=project)
 
     def get_strategies(self, project) -> list[str]:
         return sorted(selectors.QUEUE_STRATEGIES)

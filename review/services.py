@@ -51,7 +51,7 @@ UNDO_SUPERSEDED = "Another reviewer has decided this item since; your decision c
 CONFLICT = 409
 REJECTED = "rejected"  # a rejection's answer, next to label tuples, in consensus and agreement
 DEFAULT_GOLD_RATE = 0.05  # the share of queue slots given to gold checks (setting REVIEW_GOLD_RATE)
-REVIEW_SETTINGS = ("queue_strategy", "lease_seconds", "overlap_reviewers", "overlap_fraction")
+REVIEW_SETTINGS = ("queue_strategy", "lease_seconds", "overlap_reviewers", "overlap_fraction", "gold_rate")
 
 _rng = random.Random()
 
@@ -61,7 +61,10 @@ def _lock_of() -> dict:
     return {"of": ("self",)} if connection.features.has_select_for_update_of else {}
 
 
-def gold_rate() -> float:
+def gold_rate(*, project: Project | None = None) -> float:
+    """The share of queue slots given to gold checks: the project's own, else the deployment's REVIEW_GOLD_RATE."""
+    if project is not None and project.gold_rate is not None:
+        return project.gold_rate
     return float(getattr(settings, "REVIEW_GOLD_RATE", DEFAULT_GOLD_RATE))
 
 
@@ -91,7 +94,7 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
 
     First the caller's own unexpired leases (a re-fetch is idempotent), then the audit slice's items
     interleaved with the pool in ``strategy``'s order (``_audit_plan``), with gold checks mixed in at
-    ``REVIEW_GOLD_RATE``. Rows another reviewer is leasing at this moment are skipped
+    the project's ``gold_rate``. Rows another reviewer is leasing at this moment are skipped
     (``FOR UPDATE SKIP LOCKED``), so no two reviewers are ever handed the same item. ``exclude``
     leaves out items the caller skipped. A constant number of queries whatever the size.
     """
@@ -117,7 +120,7 @@ def queue_lease(*, user, project: Project, strategy: str | None = None, limit: i
                      .select_for_update(skip_locked=True, **_lock_of()).values_list("pk", flat=True)[:remaining])
 
     gold: list[int] = []
-    rate = gold_rate()
+    rate = gold_rate(project=project)
     if remaining and rate > 0:
         candidates = list(selectors.gold_pool(project=project, user=user).exclude(pk__in=exclude)
                           .values_list("pk", flat=True)[:remaining])
@@ -442,7 +445,7 @@ def gold_set(*, actor, project: Project, item_id: int, labels: Sequence[str] | N
 
 @transaction.atomic
 def review_settings_update(*, project: Project, actor, **changes) -> Project:
-    """Change the project's review settings (strategy, lease length, overlap); only those given."""
+    """Change the project's review settings (strategy, lease length, overlap, gold rate); only those given."""
     unknown = set(changes) - set(REVIEW_SETTINGS)
     if unknown:
         raise ValueError(f"not review settings: {sorted(unknown)}")

@@ -154,7 +154,7 @@ SETTING_LABELS = {
     "audit_slice_size": "Audit sample size", "learn_first": "First learning round after",
     "learn_every": "Then learn every", "review_policy": "Review policy", "qa_sample_rate": "QA sample",
     "queue_strategy": "Queue order", "lease_seconds": "Lease", "overlap_fraction": "Share of items overlapped",
-    "overlap_reviewers": "Reviewers per overlapped item",
+    "overlap_reviewers": "Reviewers per overlapped item", "gold_rate": "Gold checks",
 }
 
 
@@ -173,8 +173,11 @@ def _settings_save(request: HttpRequest, project: Project) -> dict[str, str]:
     for name in NULLABLE_FIELDS:
         if project_values.get(name) == "":
             project_values[name] = None
+    review_values = {name: given[name] for name in services.REVIEW_SETTINGS if name in given}
+    if review_values.get("gold_rate") == "":
+        review_values["gold_rate"] = None  # blank: the deployment's default
     forms = (ProjectUpdateSerializer(data=project_values),
-             ReviewSettingsSerializer(data={n: given[n] for n in services.REVIEW_SETTINGS if n in given}),
+             ReviewSettingsSerializer(data=review_values),
              LearningSettingsSerializer(data={n: given[n] for n in LEARNING_FIELDS if n in given}))
     errors: dict[str, str] = {}
     for form in forms:
@@ -232,6 +235,6 @@ def project_settings_page(request: HttpRequest, project_id: int) -> HttpResponse
     return render(request, "review/settings.html", {
         "project": project, "tab": "settings", "models": models, "policies": Project.ReviewPolicy.choices,
         "strategies": [(name, name) for name in sorted(selectors.QUEUE_STRATEGIES)],
-        "gold_rate": services.gold_rate(), "f": _settings_fields(project, values, errors), "errors": errors,
+        "gold_rate": services.gold_rate(project=project), "default_gold_rate": services.gold_rate(), "f": _settings_fields(project, values, errors), "errors": errors,
         "strict": str(values.get("strict_precision", project.strict_precision)).lower() in ("true", "on", "1"),
     }, status=400 if errors else 200)

@@ -74,6 +74,7 @@ class FewShotHead:
         z = np.where(np.isfinite(z).all(axis=1, keepdims=True), z, 0.0)
         z = z - z.max(axis=1, keepdims=True)
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        # unscaled: a log-probability's unit weight costs little under the L2 penalty, so the head leans on the prior
         return np.hstack([x, np.maximum(log_p, PRIOR_FLOOR)])
 
     def fit(self, embeddings, labels, *, init: FewShotHead | None = None, prior=None) -> FewShotHead:

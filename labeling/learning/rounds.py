@@ -86,13 +86,16 @@ class Decision:
     returned_to_review: int
 
 
-def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | None) -> Decision:
-    """Re-decide every eligible item at ``threshold`` in one bulk pass (one SQL statement per transition)."""
+def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | None,
+                   rescored: bool = True) -> Decision:
+    """Re-decide every eligible item at ``threshold`` in one bulk pass (one SQL statement per transition).
+    Only items whose decision changes are written: one already waiting for the same reason stays as it
+    is, and so does one already auto-accepted unless the round re-scored it (its label may be new)."""
     rows = list(Item.objects.filter(project=project).filter(eligible_q(schema))
-                .values_list("id", "confidence", "state"))
+                .values_list("id", "confidence", "state", "queue_reason"))
     policy = project.review_policy
     accept, review = [], {"uncertain": [], "policy": [], "qa": []}
-    for item_id, confidence, _ in rows:
+    for item_id, confidence, _, _ in rows:
         if policy == Project.ReviewPolicy.ALL:
             review[Item.QueueReason.POLICY].append(item_id)
         elif threshold is None or confidence is None or confidence < threshold:
@@ -101,13 +104,18 @@ def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | 
             review[Item.QueueReason.QA].append(item_id)
         else:
             accept.append(item_id)
-    was_accepted = {item_id for item_id, _, state in rows if state == Item.State.AUTO_ACCEPTED}
+    was_accepted = {item_id for item_id, _, state, _ in rows if state == Item.State.AUTO_ACCEPTED}
+    waiting = {(item_id, reason) for item_id, _, state, reason in rows if state == Item.State.NEEDS_REVIEW}
+    unchanged = set() if rescored else was_accepted
     guard = Q(project=project) & decidable_q()  # re-checked row by row inside each UPDATE
     with transaction.atomic():
         lifecycle.items_audit_hold(project=project, waiting=audit_waiting_q())
-        accepted = lifecycle.items_auto_accepted(item_ids=accept, schema=schema, guard=guard)
+        kept = len(unchanged.intersection(accept))
+        accepted = kept + lifecycle.items_auto_accepted(item_ids=[i for i in accept if i not in unchanged],
+                                                        schema=schema, guard=guard)
         for reason, ids in review.items():
-            lifecycle.items_returned_to_review(item_ids=ids, reason=reason, guard=guard)
+            lifecycle.items_returned_to_review(item_ids=[i for i in ids if (i, reason) not in waiting],
+                                               reason=reason, guard=guard)
     return Decision(eligible=len(rows), accepted=accepted,
                     accepted_now=len(set(accept) - was_accepted),
                     returned_to_review=len(was_accepted - set(accept)))
@@ -249,7 +257,11 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
     # incremental: the optimiser starts from the previous round's head (same objective, fewer iterations)
     last = HeadVersion.objects.filter(project=project, schema=schema).order_by("-version").first()
     init = FewShotHead.from_bytes(bytes(last.head)) if last is not None else None
-    oof = _out_of_fold_logits(x, labels, len(paths), init=init, prior=prior)
+    head = FewShotHead(len(paths), prior_dims=0 if prior is None else len(paths)).fit(x, labels, init=init,
+                                                                                       prior=prior)
+    # the folds start from the head on every label (the same convex objectives, each optimum a few
+    # iterations away): one cold fit per round instead of six
+    oof = _out_of_fold_logits(x, labels, len(paths), init=head, prior=prior)
     if oof is None:
         return HeadOutcome(None, NO_HEAD.format(why=WHY_FEW_LABELS))
     evaluate = audit if audit.sum() >= MIN_EVALUATED else np.ones_like(audit)
@@ -266,8 +278,6 @@ def head_train(*, project: Project, schema: LabelSchema, embedding_model: str | 
         head_baseline = same_items if same_items is not None else (current.heldout_accuracy or 0.0)
         if head_baseline >= baseline:
             baseline, against = head_baseline, f"head v{current.version}"
-    head = FewShotHead(len(paths), prior_dims=0 if prior is None else len(paths)).fit(x, labels, init=init,
-                                                                                       prior=prior)
     version = (HeadVersion.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0) + 1
     promoted = candidate > baseline
     n = int(evaluate.sum())
@@ -389,7 +399,8 @@ def _round(*, project_id: int, trigger: str, learn: bool) -> dict:
                                             embedding_model=embedding_model)
     guarantee = statement_fit(project=project, schema=schema, calibration=calibration, audit_logits=audit_logits,
                               audit_labels=audit_labels)
-    decision = items_redecide(project=project, schema=schema, threshold=guarantee.threshold)
+    decision = items_redecide(project=project, schema=schema, threshold=guarantee.threshold,
+                              rescored=bool(summary.get("rescored")))
     guarantee = replace(guarantee, eligible=decision.eligible, accepted=decision.accepted)
     calibration.threshold = guarantee.threshold
     calibration.precision = guarantee.as_dict() | {"calibration": record.calibration_reason}

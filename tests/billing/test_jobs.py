@@ -172,39 +172,39 @@ def test_free_plan_runs_out_buys_a_pack_through_checkout_and_the_next_job_runs(
     project = sentiment_project(org)
     assert ledger(account_open(organization_id=org.pk).organization) == (1000, 0)  # the free plan's first month
 
-    # 1. Auto-label 20 items (800 credits) on the real worker.
-    add_items(project, 20)
+    # 1. Auto-label 25 items (1000 credits) on the real worker: the credits run out.
+    add_items(project, 25)
     response = client.post(f"/api/projects/{project.pk}/classify", {}, format="json")
     assert response.status_code == 202, response.json()
     first = response.json()["id"]
     wait_until(lambda: Job.objects.get(pk=first).status == Job.Status.SUCCEEDED, timeout=90, message="the first job")
-    assert ledger(org) == (200, 0)
+    assert ledger(org) == (0, 0)
 
-    # 2. 20 more items: 800 credits, 200 left: refused, saying 600 are missing.
-    add_items(project, 20, start=20)
+    # 2. 20 more items: 800 credits, none left: refused, saying 800 are missing.
+    add_items(project, 20, start=25)
     response = client.post(f"/api/projects/{project.pk}/classify", {}, format="json")
     assert (response.status_code, response.json()["detail"], response.json()["missing"]) == (
-        402, INSUFFICIENT_CREDITS.format(cost=800, balance=200, missing=600), 600)
+        402, INSUFFICIENT_CREDITS.format(cost=800, balance=0, missing=800), 800)
     assert Job.objects.count() == 1
-    assert ledger(org) == (200, 0)
+    assert ledger(org) == (0, 0)
 
-    # 3. Buy the 1000-credit pack through Checkout (the fake Stripe), and Stripe's webhook arrives.
+    # 3. Buy the 1000-credit pack through Checkout (the fake Stripe), and Stripe's signed webhook arrives.
     response = client.post("/api/billing/create-session", {"credits": 1000}, format="json")
     assert response.status_code == 201, response.json()
     session = billing_on.objects[response.json()["id"]]
     paid = {**session, "payment_status": "paid", "status": "complete"}
     assert post_webhook("checkout.session.completed", paid, "evt_story_1").json()["outcome"] == "applied"
     assert post_webhook("checkout.session.completed", paid, "evt_story_1").json()["outcome"] == "duplicate"
-    assert ledger(org) == (1200, 0)
+    assert ledger(org) == (1000, 0)
 
     # 4. The next job runs.
     response = client.post(f"/api/projects/{project.pk}/classify", {}, format="json")
     assert response.status_code == 202, response.json()
     second = response.json()["id"]
     wait_until(lambda: Job.objects.get(pk=second).status == Job.Status.SUCCEEDED, timeout=90, message="the second job")
-    assert ledger(org) == (400, 0)
-    assert Prediction.objects.filter(item__project=project).count() == 40
+    assert ledger(org) == (200, 0)
+    assert Prediction.objects.filter(item__project=project).count() == 45
     usage = client.get(f"/api/billing/usage/{admin.pk}").json()
-    assert (usage["credits"], usage["items"]) == (1600, 40)
+    assert (usage["credits"], usage["items"]) == (1800, 45)
     kinds = list(CreditTransaction.objects.filter(organization=org).order_by("id").values_list("kind", flat=True))
     assert kinds == [Kind.GRANT, Kind.HOLD, Kind.SETTLE, Kind.PURCHASE, Kind.HOLD, Kind.SETTLE]

@@ -118,7 +118,7 @@ def test_a_job_whose_worker_is_killed_finishes_on_the_next_with_one_prediction_p
     project = ProjectFactory(organization=org, default_model="vader-sentiment", audit_slice_size=0)
     schema_version_create(project=project, created_by=None,
                           categories=[{"name": "positive"}, {"name": "negative"}, {"name": "neutral"}])
-    _text_items(project, 4000)
+    _text_items(project, 2000)
     first = workers("job-a")
     job = job_create(project=project, created_by=None, chunk_size=64)
     wait_until(lambda: Job.objects.get(pk=job.pk).done >= 128, timeout=120, message="two chunks done")
@@ -130,10 +130,10 @@ def test_a_job_whose_worker_is_killed_finishes_on_the_next_with_one_prediction_p
     workers("job-b")
     recover_until(lambda: Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED, message="the job")
     job.refresh_from_db()
-    assert (job.done, job.failed, job.total) == (4000, 0, 4000)
+    assert (job.done, job.failed, job.total) == (2000, 0, 2000)
     predictions = Prediction.objects.filter(job=job)
-    assert predictions.count() == 4000
-    assert predictions.values("item_id").distinct().count() == 4000
+    assert predictions.count() == 2000
+    assert predictions.values("item_id").distinct().count() == 2000
 
 
 def test_an_export_whose_worker_is_killed_finishes_and_no_partial_file_is_downloadable(workers, org, client_for,

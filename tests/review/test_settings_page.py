@@ -17,10 +17,10 @@ FORM = {"name": "Renamed", "description": "d", "deadline": "2031-05-06", "defaul
         "target_precision": "0.9", "precision_delta": "0.1", "strict_precision": ["false", "true"],
         "auto_accept_threshold": "", "audit_slice_size": "80", "learn_first": "0", "learn_every": "25",
         "review_policy": "all", "qa_sample_rate": "0.1", "queue_strategy": "margin", "lease_seconds": "300",
-        "overlap_fraction": "0.2", "overlap_reviewers": "3"}
+        "overlap_fraction": "0.2", "overlap_reviewers": "3", "gold_rate": "0.25"}
 FIELDS = ("name", "description", "default_model", "target_precision", "precision_delta", "strict_precision",
           "auto_accept_threshold", "audit_slice_size", "learn_first", "learn_every", "learn_next_at", "review_policy",
-          "qa_sample_rate", "queue_strategy", "lease_seconds", "overlap_fraction", "overlap_reviewers")
+          "qa_sample_rate", "queue_strategy", "lease_seconds", "overlap_fraction", "overlap_reviewers", "gold_rate")
 
 
 def settings_of(project) -> tuple:
@@ -35,21 +35,22 @@ def test_a_manager_saves_every_setting_through_the_apis_services(world, client):
     assert page.status_code == 200
     for name in ("default_model", "target_precision", "precision_delta", "strict_precision", "audit_slice_size",
                  "learn_first", "learn_every", "review_policy", "qa_sample_rate", "queue_strategy",
-                 "overlap_fraction", "overlap_reviewers"):
+                 "overlap_fraction", "overlap_reviewers", "gold_rate"):
         assert f'id="setting-{name}"' in html, name
 
     saved = client.post(f"/projects/{world.project.pk}/settings", FORM, follow=True)
 
     assert [str(m) for m in saved.context["messages"]] == [PROJECT_SETTINGS_SAVED]
     assert settings_of(world.project) == ("Renamed", "d", "vader-sentiment", 0.9, 0.1, True, None, 80, 0, 25, 25,
-                                          "all", 0.1, "margin", 300, 0.2, 3)
+                                          "all", 0.1, "margin", 300, 0.2, 3, 0.25)
     assert str(Project.objects.get(pk=world.project.pk).deadline) == "2031-05-06"
     events = dict(AuditEvent.objects.filter(target_id=str(world.project.pk)).values_list("action", "metadata"))
     assert events["project.learning_settings_updated"] == {
         "target_precision": 0.9, "precision_delta": 0.1, "strict_precision": True, "audit_slice_size": 80,
         "learn_first": 0, "learn_every": 25, "learn_next_at": 25}
     assert events["project.review_settings_updated"] == {"queue_strategy": "margin", "lease_seconds": 300,
-                                                         "overlap_fraction": 0.2, "overlap_reviewers": 3}
+                                                         "overlap_fraction": 0.2, "overlap_reviewers": 3,
+                                                         "gold_rate": 0.25}
     # the precision target moved: its items were re-decided by a round, as PATCH /api/projects/{id}/learning does
     assert list(LearningRound.objects.filter(project=world.project).values_list("trigger", flat=True)) == ["settings"]
     again = client.get(f"/projects/{world.project.pk}/settings").content.decode()
@@ -59,6 +60,9 @@ def test_a_manager_saves_every_setting_through_the_apis_services(world, client):
     # unticking "Strict" sends only the hidden "false"
     client.post(f"/projects/{world.project.pk}/settings", {**FORM, "strict_precision": "false"})
     assert Project.objects.get(pk=world.project.pk).strict_precision is False
+    # a blank gold rate is the deployment's default again
+    client.post(f"/projects/{world.project.pk}/settings", {**FORM, "gold_rate": ""})
+    assert Project.objects.get(pk=world.project.pk).gold_rate is None
 
 
 def test_invalid_settings_change_nothing_and_are_named_beside_their_field(world, client):
