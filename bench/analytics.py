@@ -28,7 +28,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+import common
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelship_bench_analytics"
@@ -36,37 +37,6 @@ CLASSES = tuple(f"class-{n}" for n in range(10))
 REVIEWERS = 8
 WARMUP = 3
 GOAL_MS = 300.0
-
-
-def _prepare_database(url: str, keep: bool) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
-                             user=parsed.username or "postgres", password=parsed.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        if exists and not keep:
-            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = False
-        if not exists:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "modelship.settings"
-    os.environ.setdefault("CACHE_URL", "locmemcache://")
-    os.environ.setdefault("THROTTLE_USER", "1000000/hour")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def _load_project(org, owner, reviewers, size: int):
@@ -171,11 +141,6 @@ def _measure(client, path: str, rounds: int) -> tuple[list[float], list[int]]:
     return times, queries
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -185,8 +150,8 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     if not url.startswith("postgres"):
         sys.exit("bench/analytics.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    _prepare_database(url, args.keep)
-    _setup_django(url)
+    common.prepare_database(url, keep=args.keep)
+    common.setup_django(url)
     from django.core.management import call_command
     from rest_framework.test import APIClient
 
@@ -223,7 +188,7 @@ def main() -> None:
                 counters.enabled = enabled  # type: ignore[assignment]
             times, queries = _measure(client, path, args.rounds)
             rows.append((name, size, statistics.median(base_times), statistics.median(times),
-                         _percentile(times, 0.95), min(queries), max(queries)))
+                         common.percentile(times, 95), min(queries), max(queries)))
             print(f"  {name}: p50 {rows[-1][3]:.1f} ms (baseline {rows[-1][2]:.1f} ms)", flush=True)
 
     print()

@@ -34,7 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+import common
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelship_bench_credits"
@@ -43,46 +44,11 @@ TEXTS = ("I love this product, it works great", "This is terrible and broke afte
          "I am disappointed and want a refund", "The manual lists twelve steps")
 
 
-def _prepare_database(url: str, keep: bool) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
-                             user=parsed.username or "postgres", password=parsed.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        if exists and not keep:
-            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = False
-        if not exists:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "modelship.settings"
-    os.environ.setdefault("MODELSHIP_DATA_DIR", tempfile.mkdtemp(prefix="modelship-bench-credits-"))
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("THROTTLE_USER", "1000000/hour")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
 # --- 1. concurrent debits ---------------------------------------------------------------------
 
 def _debit_worker(url: str, org_id: int, debits: int, start, out) -> None:
-    _setup_django(url)
+    os.environ.setdefault("MODELSHIP_DATA_DIR", tempfile.mkdtemp(prefix="modelship-bench-credits-"))
+    common.setup_django(url)
     from django.db import connection
 
     from billing.services import credits_spend
@@ -117,8 +83,8 @@ def debits_stage(url: str, org_id: int, processes: int, debits: int) -> dict:
     account = CreditAccount.objects.get(organization_id=org_id)
     ledger = CreditTransaction.objects.filter(organization_id=org_id).aggregate(s=Sum("amount"))["s"]
     return {"debits": len(latencies), "wall": wall, "rate": len(latencies) / wall,
-            "p50": _percentile(latencies, 50) * 1000, "p95": _percentile(latencies, 95) * 1000,
-            "p99": _percentile(latencies, 99) * 1000, "balance": account.balance, "ledger": ledger}
+            "p50": common.percentile(latencies, 50) * 1000, "p95": common.percentile(latencies, 95) * 1000,
+            "p99": common.percentile(latencies, 99) * 1000, "balance": account.balance, "ledger": ledger}
 
 
 # --- 2. the pipeline with billing off and on ----------------------------------------------------
@@ -264,8 +230,9 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
         sys.exit("bench/credits.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    _prepare_database(url, args.keep)
-    _setup_django(url)
+    common.prepare_database(url, keep=args.keep)
+    os.environ.setdefault("MODELSHIP_DATA_DIR", tempfile.mkdtemp(prefix="modelship-bench-credits-"))
+    common.setup_django(url)
     from django.conf import settings
     from django.core.management import call_command
 

@@ -27,7 +27,8 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlparse
+
+import common
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelship_bench_learning"
@@ -36,36 +37,6 @@ MODEL = "vader-sentiment"
 DIM = 384
 AUDITED, OTHERS = 300, 200
 GOAL_SECONDS = 2.0
-
-
-def _prepare_database(url: str, keep: bool) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
-                             user=parsed.username or "postgres", password=parsed.password or None, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        if exists and not keep:
-            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = False
-        if not exists:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "modelship.settings"
-    os.environ.setdefault("CACHE_URL", "locmemcache://")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def _load_project(org, creator, size: int, seed: int = 0):
@@ -156,8 +127,8 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
         sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
-    _prepare_database(url, args.keep)
-    _setup_django(url)
+    common.prepare_database(url, keep=args.keep)
+    common.setup_django(url)
     from unittest import mock
 
     from django.core.management import call_command
