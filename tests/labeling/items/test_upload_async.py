@@ -41,7 +41,9 @@ def test_a_large_import_goes_async_and_completes_on_the_worker(worker, org, make
     assert [r["line"] for r in done.data["report"]["rejected"]] == [43]
     assert Item.objects.filter(project=project, import_job_id=resp.data["id"], uploaded_by=labeler).count() == 40
     assert HumanLabel.objects.filter(item__project=project, schema=schema, source="import").count() == 40
-    assert [default_storage.exists(p) for p in staged] == [False]
+    # the staged upload is removed once the finishing transaction has committed (just after the status reads)
+    wait_until(lambda: not any(default_storage.exists(p) for p in staged), timeout=10,
+               message="the staged upload to be removed")
     assert AuditEvent.objects.filter(action="import.completed", target_id=str(resp.data["id"])).count() == 1
 
 
