@@ -72,6 +72,12 @@
         for (const item of data.items) {
           if (!known.has(item.id)) state.buffer.push(item);
         }
+        // a fetch that began before a skip may have leased the skipped item again: give it back
+        const skipped = new Set(state.skipped);
+        const again = data.items.filter((item) => skipped.has(item.id)).map((item) => item.id);
+        if (again.length) {
+          api("POST", "/api/review/release", {project: config.project, items: again}).catch(() => {});
+        }
       })
       .finally(() => { state.fetching = null; });
     return state.fetching;
