@@ -14,7 +14,8 @@ probabilities are compared with eager torch's on the same items (``max |Δp|``).
 Stage ``pipeline``: the same items through the whole product: ``POST /api/projects/{id}/classify``,
 chunks on a real Celery worker process (one, prefork, concurrency 1), predictions bulk-upserted into
 the database; timed from the request to the job's end (the client polls GET /api/jobs/{id} every
-0.2 s, as a UI would), after a warm-up job that loads the model. It runs once per ``--setups``:
+0.2 s, as a UI would), after a warm-up job of 64 items that loads the model and gives the workers their
+first measurement of its throughput, by which a job's chunks are sized (about 10 s of work each). It runs once per ``--setups``:
 ``embedded`` (SQLite, filesystem broker: what ``make run`` starts) and ``postgres`` (a fresh
 PostgreSQL database on ``DATABASE_URL``'s server and Redis on ``CELERY_BROKER_URL``). The table
 prints items/s, the ratio to ``bare`` measured in the same run (the goal is ≥ 0.9 on 1,000 items
@@ -231,7 +232,9 @@ def pipeline_stage(model_name: str, backend: str, items: list, categories, repea
         raise TimeoutError("the job did not finish")
 
     try:
-        add(items[:16], "warm")  # the worker loads the model on its first chunk, as bare_stage's warm-up does
+        # The worker loads the model on its first chunk, as bare_stage's warm-up does, and measures the model's
+        # throughput, which sizes the timed job's chunks (a fresh install's very first job gets 256-item chunks).
+        add(items[:64], "warm")
         load_s = run_job()
         rates, cpu = [], []
         for r in range(repeats):

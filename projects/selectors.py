@@ -121,6 +121,10 @@ def schema_categories(*, schema: LabelSchema) -> list[Category]:
     return categories
 
 
+def schema_category_count(*, schema: LabelSchema) -> int:
+    return Category.objects.filter(schema=schema).count()
+
+
 def schema_category_paths(*, schema: LabelSchema | None) -> list[str]:
     """The schema's category paths in order (one light query; none without a schema)."""
     return list(schema.categories.order_by("order", "id").values_list("path", flat=True)) if schema else []

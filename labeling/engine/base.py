@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,17 @@ NO_EMBEDDINGS = "The model {name!r} has no embeddings."
 SHOWN_LABELS = 20  # how many supported labels an error message lists
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An item already turned into model input by ``Classifier.prepare`` (decoded, resized), or why it could
+    not be: ``classify`` and ``embed`` take it in place of the raw item and skip that work. A worker prepares
+    the next batch on a thread while the model runs this one."""
+
+    value: Any = None
+    error: str | None = None
+    length: int = 0
+
+
 class Classifier(ABC):
     """A loaded model: ``classify`` a batch of items over a label set, and ``embed`` them if it can.
 
@@ -55,7 +67,7 @@ class Classifier(ABC):
 
     # Public surface.
 
-    def classify(self, items: Sequence[Item], categories: Sequence[Category | str | Mapping] | None = None, *,
+    def classify(self, items: Sequence[Item | Prepared], categories: Sequence[Category | str | Mapping] | None = None, *,
                  batch_size: int | None = None, temperature: float = 1.0,
                  with_embeddings: bool = False) -> ClassificationResult:
         """One probability vector per item over ``categories`` (or the model's own labels when it has fixed
@@ -84,7 +96,7 @@ class Classifier(ABC):
                                     errors=tuple(errors), multi_label=self.multi_label, temperature=temperature,
                                     embeddings=embeddings)
 
-    def embed(self, items: Sequence[Item], *, batch_size: int | None = None) -> EmbeddingResult:
+    def embed(self, items: Sequence[Item | Prepared], *, batch_size: int | None = None) -> EmbeddingResult:
         """One embedding per item (NaN rows for items that failed, with their errors)."""
         if self.embedding_dim is None:
             raise EngineError(NO_EMBEDDINGS.format(name=self.name))
@@ -92,6 +104,19 @@ class Classifier(ABC):
         errors: list[str | None] = [None] * len(items)
         vectors = self._run(items, errors, self._embed_batch, self.embedding_dim, batch_size)
         return EmbeddingResult(model=self.name, vectors=vectors.astype(np.float32), errors=tuple(errors))
+
+    def prepare(self, items: Sequence[Item]) -> list[Prepared]:
+        """Each raw item as this model's input (``_prepare``: an image decoded and resized, a text checked),
+        or its error: the part of ``classify`` that needs no model, so it can run on another thread.
+        Only this model (or one sharing its ``_prepare``) may be given the result."""
+        self._check_kinds(items)
+        out = []
+        for item in items:
+            try:
+                out.append(Prepared(value=self._prepare(item), length=self._length(item)))
+            except ItemError as exc:
+                out.append(Prepared(error=str(exc)))
+        return out
 
     @property
     def any_label_set(self) -> bool:
@@ -143,31 +168,38 @@ class Classifier(ABC):
                                                            supported=shown))
         return tuple(c.name for c in cats), np.array(columns, dtype=np.int64)
 
-    def _check_kinds(self, items: Sequence[Item]) -> None:
+    def _check_kinds(self, items: Sequence[Item | Prepared]) -> None:
         kind: type | tuple[type, ...]
         if self.modality == "text":
             kind, expected = str, "texts (str)"
         else:
             kind, expected = (bytes, bytearray, memoryview), "images (encoded bytes)"
         for index, item in enumerate(items):
-            if not isinstance(item, kind):
+            if not isinstance(item, Prepared) and not isinstance(item, kind):
                 raise InputKindError(WRONG_INPUT_KIND.format(name=self.name, expected=expected, index=index,
                                                              got=type(item).__name__))
 
-    def _run(self, items: Sequence[Item], errors: list[str | None], forward: Callable[[list], np.ndarray],
+    def _run(self, items: Sequence[Item | Prepared], errors: list[str | None], forward: Callable[[list], np.ndarray],
              width: int, batch_size: int | None) -> np.ndarray:
         """Prepare and run the items batch by batch (so memory holds one batch of model inputs), in
         ``_length`` order, writing rows back in input order. An item that can't be prepared, or on which
         the model fails, gets its error in ``errors``; a batch that raises is retried item by item to find
         which; if every item of a batch fails, the model is broken and it raises."""
         out = np.full((len(items), width), np.nan, dtype=np.float64)
-        order = sorted(range(len(items)), key=lambda i: self._length(items[i]))
+        order = sorted(range(len(items)), key=lambda i: _sort_key(self, items[i]))
         size = max(1, batch_size or self.batch_size)
         for start in range(0, len(order), size):
             prepared = {}
             for i in order[start:start + size]:
+                item = items[i]
+                if isinstance(item, Prepared):  # prepared ahead (``prepare``)
+                    if item.error is not None:
+                        errors[i] = item.error
+                    else:
+                        prepared[i] = item.value
+                    continue
                 try:
-                    prepared[i] = self._prepare(items[i])
+                    prepared[i] = self._prepare(item)
                 except ItemError as exc:
                     errors[i] = str(exc)
             chunk = list(prepared)
@@ -195,6 +227,10 @@ class Classifier(ABC):
             for i, failure in failures.items():
                 errors[i] = _item_error(failure)
         return out
+
+
+def _sort_key(model: Classifier, item: Item | Prepared) -> int:
+    return item.length if isinstance(item, Prepared) else model._length(item)
 
 
 def _item_error(exc: Exception) -> str:

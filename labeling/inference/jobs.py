@@ -8,6 +8,7 @@ counts once: ``JobChunk.done`` flips inside the same transaction as the writes.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,6 +34,7 @@ from labeling.engine import (
     get_classifier,
     model_spec,
 )
+from labeling.engine.base import Prepared
 from labeling.engine.precision import audit_top_up
 from labeling.inference.scoring import EMBEDDING_DTYPE, ProjectScorer, Scored, decide, item_input
 from labeling.lifecycle import FreshPrediction, items_predicted
@@ -41,7 +43,7 @@ from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Predicti
 from modelship import bulk
 from modelship.exceptions import DomainError
 from projects.models import Project
-from projects.selectors import schema_current
+from projects.selectors import schema_category_count, schema_current
 
 UNKNOWN_MODEL = "Unknown model {name!r}. Available models: {available}."
 MODEL_UNAVAILABLE = "The model {name!r} cannot be loaded here: {reason}"
@@ -62,9 +64,41 @@ class WorkerLost(Exception):
     """A chunk's attempt ended without an error being raised: its worker process died."""
 
 
-def _chunk_size(requested: int | None) -> int:
+THROUGHPUT_KEY = "modelship:items-per-second:{model}"
+THROUGHPUT_TTL = 30 * 24 * 3600
+THROUGHPUT_MIN_ITEMS = 16  # a chunk smaller than this measures its overhead more than the model
+
+
+def throughput_record(*, model_name: str, items: int, seconds: float) -> None:
+    """Fold one chunk's items/s (scoring and writing, the model already loaded) into the model's measured
+    throughput: the mean of the last measurement and this one, shared by every worker through the cache."""
+    if items < THROUGHPUT_MIN_ITEMS or seconds <= 0:
+        return
+    key = THROUGHPUT_KEY.format(model=model_name)
+    rate = items / seconds
+    previous = cache.get(key)
+    cache.set(key, rate if previous is None else (float(previous) + rate) / 2, timeout=THROUGHPUT_TTL)
+
+
+def throughput(*, model_name: str) -> float | None:
+    """The model's measured items/s on this deployment's workers (None until a chunk has run)."""
+    value = cache.get(THROUGHPUT_KEY.format(model=model_name))
+    return None if value is None else float(value)
+
+
+def chunk_size_for(*, model_name: str, total: int, width: int, requested: int | None = None) -> int:
+    """Items per chunk: ``requested`` if given, else about INFERENCE_CHUNK_SECONDS of the model's measured
+    throughput (INFERENCE_CHUNK_SIZE before it is measured), at most a share of the job that leaves
+    INFERENCE_CHUNKS_PER_JOB chunks and INFERENCE_CHUNK_VALUES stored numbers per chunk; within 64 and
+    INFERENCE_CHUNK_MAX."""
     low, high = settings.INFERENCE_CHUNK_MIN, settings.INFERENCE_CHUNK_MAX
-    return max(low, min(high, requested or settings.INFERENCE_CHUNK_SIZE))
+    if requested:
+        return max(low, min(high, requested))
+    rate = throughput(model_name=model_name)
+    size = settings.INFERENCE_CHUNK_SIZE if rate is None else int(rate * settings.INFERENCE_CHUNK_SECONDS)
+    size = min(size, -(-total // max(1, settings.INFERENCE_CHUNKS_PER_JOB)),
+               settings.INFERENCE_CHUNK_VALUES // (2 * max(1, width)))
+    return max(low, min(high, size))
 
 
 def model_check(*, name: str, kind: str, mismatch: str = WRONG_MODALITY) -> ModelSpec:
@@ -128,7 +162,8 @@ def job_create(*, project: Project, created_by: User | None, model_name: str | N
     ids = list(items.order_by(*order).values_list("id", flat=True))
     if not ids:
         raise DomainError(NO_ITEMS)
-    size = _chunk_size(chunk_size)
+    size = chunk_size_for(model_name=name, total=len(ids), requested=chunk_size,
+                          width=schema_category_count(schema=schema))
     job = Job.objects.create(project=project, kind=kind, model_name=name, schema=schema, total=len(ids),
                              chunk_size=size, created_by=created_by)
     # Its cost is held before any work; a 402 (credits missing) rolls the whole job back.
@@ -183,32 +218,35 @@ def chunk_run(*, job_id: int, index: int) -> None:
     position = {item_id: i for i, item_id in enumerate(chunk.item_ids)}
     items.sort(key=lambda item: position[item.id])  # the job's order: texts by length, so batches pad little
     scorer = ProjectScorer(project=job.project, schema=job.schema, base_model=job.model_name)
+    get_classifier(scorer.base_model)  # loaded (once per process) before the throughput is timed
+    started = time.monotonic()
     scored = _score_by_batch(job_id=job.pk, scorer=scorer, items=items)
     found = {item.id for item in items}
     gone = [item_id for item_id in chunk.item_ids if item_id not in found]
     predictions_write(job=job, scorer=scorer, items=items, scored=scored, gone=gone, chunk=chunk)
+    throughput_record(model_name=job.model_name, items=len(items), seconds=time.monotonic() - started)
 
 
 def _score_by_batch(*, job_id: int, scorer: ProjectScorer, items: list[ItemModel]) -> list[Scored]:
-    """Score a chunk one model batch at a time: the next batch's files are read on a thread while the
-    model runs this one, and the job's ``scored`` count moves after each batch (the chunk's writes
-    still happen at once, in ``predictions_write``)."""
+    """Score a chunk one model batch at a time: the next batch's files are read and decoded (``prepare``) on
+    a thread while the model runs this one, and the job's ``scored`` count moves after each batch (the
+    chunk's writes still happen at once, in ``predictions_write``)."""
     size = get_classifier(scorer.base_model).batch_size
     batches = [items[start:start + size] for start in range(0, len(items), size)]
     out: list[Scored] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
-        ahead = reader.submit(_inputs, batches[0]) if batches else None
+        ahead = reader.submit(_inputs, scorer, batches[0]) if batches else None
         for index, batch in enumerate(batches):
             inputs = ahead.result()
             if index + 1 < len(batches):
-                ahead = reader.submit(_inputs, batches[index + 1])
+                ahead = reader.submit(_inputs, scorer, batches[index + 1])
             out.extend(scorer.score(inputs))
             job_scored_add(job_id=job_id, count=len(batch))
     return out
 
 
-def _inputs(items: list[ItemModel]) -> list[str | bytes | None]:
-    return [item_input(item) for item in items]
+def _inputs(scorer: ProjectScorer, items: list[ItemModel]) -> list[str | bytes | Prepared | None]:
+    return scorer.prepare([item_input(item) for item in items])
 
 
 SCORED_KEY = "modelship:job-scored:{job_id}"

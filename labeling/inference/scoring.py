@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Max
 
 from labeling.engine import Category, FewShotHead, UnknownModelError, apply_temperature, get_classifier, model_spec
+from labeling.engine.base import Prepared
 from labeling.engine.registry import TEXT_MODEL
 from labeling.models import HeadVersion, Item, ItemEmbedding, ModelCalibration, Prediction
 from projects.models import LabelSchema, Project
@@ -174,7 +175,18 @@ class ProjectScorer:
                               logits=row_logits))
         return out
 
-    def score(self, inputs: list[str | bytes | None]) -> list[Scored]:
+    def prepare(self, inputs: list[str | bytes | None]) -> list[str | bytes | Prepared | None]:
+        """The inputs as the model reads them (images decoded and resized: ``Classifier.prepare``), for
+        ``score`` to skip that work; a worker runs this on a thread for the next batch while the model
+        runs the current one. Unchanged where a second model (MiniLM beside a prior without embeddings)
+        reads the same raw inputs."""
+        if self.embedding_model not in (None, self.base_model):
+            return list(inputs)
+        present = [value for value in inputs if value is not None]
+        prepared = iter(get_classifier(self.base_model).prepare(present))
+        return [None if value is None else next(prepared) for value in inputs]
+
+    def score(self, inputs: list[str | bytes | Prepared | None]) -> list[Scored]:
         """Classify raw inputs; an unreadable or failing item gets an error and the rest go on."""
         results: list[Scored] = [Scored(error=FILE_MISSING) for _ in inputs]
         present = [i for i, value in enumerate(inputs) if value is not None]

@@ -93,6 +93,24 @@ def test_items_are_prepared_one_batch_at_a_time():
     assert seen_before_each_batch == [2, 4, 5]
 
 
+def test_items_prepared_ahead_are_not_prepared_again_and_keep_their_length_order_and_errors():
+    model = Echo()
+    prepared = model.prepare(["cccc", "unprepared", "a", "  ", "dd"])
+    assert model.prepared == ["cccc", "unprepared", "a", "  ", "dd"]
+    assert [(p.value, p.error, p.length) for p in prepared] == [
+        ("cccc", None, 4), (None, "can't prepare this one", 0), ("a", None, 1), (None, EMPTY_TEXT, 0), ("dd", None, 2)]
+    result = model.classify(prepared, batch_size=2)
+    assert model.prepared == ["cccc", "unprepared", "a", "  ", "dd"]  # nothing prepared a second time
+    assert model.batches == [["a", "dd"], ["cccc"]]
+    assert result.errors == (None, "can't prepare this one", None, EMPTY_TEXT, None)
+    assert result.logits[[0, 2, 4], 0] == pytest.approx([4, 1, 2])
+
+
+def test_prepare_refuses_the_wrong_kind_of_item():
+    with pytest.raises(InputKindError):
+        Echo().prepare(["fine", b"bytes"])
+
+
 def test_temperature_is_applied_to_probabilities_not_logits():
     result = Echo().classify(["xx"], temperature=2.0)
     assert result.logits[0] == pytest.approx([2, 0, -2])

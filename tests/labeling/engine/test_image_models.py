@@ -45,6 +45,23 @@ def test_a_corrupt_image_fails_alone_with_its_reason(imagenet, photos):
     assert np.isnan(result.embeddings[1]).all() and not np.isnan(result.embeddings[0]).any()
 
 
+def test_images_prepared_ahead_classify_as_the_raw_bytes_do(imagenet, photos):
+    """What a worker decodes on its read-ahead thread (``prepare``) gives the same outputs as the raw
+    bytes, and an unreadable file's reason travels with it."""
+    items = [photos["coffee"], NOT_AN_IMAGE, photos["cat"], b""]
+    prepared = imagenet.prepare(items)
+    assert [p.error for p in prepared] == [None, UNREADABLE_IMAGE.format(reason="unknown or corrupt image format"),
+                                           None, UNREADABLE_IMAGE.format(reason="the file is empty")]
+    assert prepared[0].value.shape == (3, 224, 224)
+    ahead = imagenet.classify(prepared, with_embeddings=True)
+    raw = imagenet.classify(items, with_embeddings=True)
+    assert ahead.errors == raw.errors
+    assert list(ahead.ok) == [True, False, True, False]
+    assert ahead.logits[ahead.ok] == pytest.approx(raw.logits[raw.ok], abs=1e-5)
+    assert ahead.embeddings[ahead.ok] == pytest.approx(raw.embeddings[raw.ok], abs=1e-5)
+    assert ahead[0].label == "espresso"
+
+
 def test_embeddings_are_the_pooled_1280_d_features_from_the_same_pass(imagenet, photos):
     items = [photos["coffee"], photos["astronaut"]]
     vectors = imagenet.embed(items).vectors
