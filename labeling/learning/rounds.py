@@ -39,15 +39,21 @@ from labeling.inference.scoring import (
     effective_model_name,
     embedding_model_for,
     human_labelled,
+    latest_logits,
     prior_logits,
     qa_sampled,
+    stored_embedding_matrix,
     stored_embeddings,
 )
 from labeling.models import HeadVersion, Item, Job, LearningRound, ModelCalibration, Prediction
+from modelship.bulk import EncodedJson, rows_insert_ids
 from projects.models import LabelSchema, Project
 from projects.selectors import schema_current
 
 FOLDS = 5
+PREDICTION_COLUMNS = ("item_id", "job_id", "model_name", "schema_id", "labels", "confidence", "probabilities", "logits",
+                      "temperature", "calibrated")
+INSERT_BATCH = 5000  # predictions per INSERT statement on PostgreSQL
 MIN_EVALUATED = 10  # audited items needed to judge a head on the audit slice alone
 ELIGIBLE_STATES = (Item.State.PREDICTED, Item.State.NEEDS_REVIEW, Item.State.AUTO_ACCEPTED)
 
@@ -90,7 +96,8 @@ def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | 
                    rescored: bool = True) -> Decision:
     """Re-decide every eligible item at ``threshold`` in one bulk pass (one SQL statement per transition).
     Only items whose decision changes are written: one already waiting for the same reason stays as it
-    is, and so does one already auto-accepted unless the round re-scored it (its label may be new)."""
+    is, and so does one already auto-accepted, unless the round re-scored it and its final label is no
+    longer its (new) prediction under ``schema``."""
     rows = list(Item.objects.filter(project=project).filter(eligible_q(schema))
                 .values_list("id", "confidence", "state", "queue_reason"))
     policy = project.review_policy
@@ -106,7 +113,8 @@ def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | 
             accept.append(item_id)
     was_accepted = {item_id for item_id, _, state, _ in rows if state == Item.State.AUTO_ACCEPTED}
     waiting = {(item_id, reason) for item_id, _, state, reason in rows if state == Item.State.NEEDS_REVIEW}
-    unchanged = set() if rescored else was_accepted
+    unchanged = _accepted_as_predicted(project=project, schema=schema, item_ids=was_accepted) if rescored \
+        else was_accepted
     guard = Q(project=project) & decidable_q()  # re-checked row by row inside each UPDATE
     with transaction.atomic():
         lifecycle.items_audit_hold(project=project, waiting=audit_waiting_q())
@@ -121,15 +129,25 @@ def items_redecide(*, project: Project, schema: LabelSchema, threshold: float | 
                     returned_to_review=len(was_accepted - set(accept)))
 
 
+def _accepted_as_predicted(*, project: Project, schema: LabelSchema, item_ids: set[int]) -> set[int]:
+    """Of the auto-accepted ``item_ids``, those whose final label already is their prediction under
+    ``schema``: accepting them again would write what they hold, only with a later decision time (which
+    would count them as decided again in the day's throughput and in exports of what changed since)."""
+    if not item_ids:
+        return set()
+    rows = (Item.objects.filter(project=project, state=Item.State.AUTO_ACCEPTED, final_schema=schema,
+                                final_source=Item.FinalSource.AUTO, decided_by__isnull=True,
+                                queue_reason=Item.QueueReason.NONE)
+            .values_list("id", "final_labels", "predicted_labels"))
+    return {item_id for item_id, final, predicted in rows if item_id in item_ids and final == predicted}
+
+
 # --- scores from stored outputs ---------------------------------------------------------------------
 
 def _latest_logits(item_ids, model_name: str) -> dict[int, np.ndarray]:
     """Each item's latest stored logits from ``model_name``."""
-    latest = (Prediction.objects.filter(item_id__in=list(item_ids), model_name=model_name)
-              .values("item_id").annotate(last=Max("id")).values_list("last", flat=True))
     return {item_id: np.asarray(logits, dtype=np.float64)
-            for item_id, logits in Prediction.objects.filter(id__in=list(latest)).values_list("item_id", "logits")
-            if logits}
+            for item_id, logits in latest_logits(item_ids, model_name).items() if logits}
 
 
 def _current_logits(scorer: ProjectScorer, embedding_model: str | None, item_ids: list[int]):
@@ -137,12 +155,13 @@ def _current_logits(scorer: ProjectScorer, embedding_model: str | None, item_ids
     prior's stored logits where it takes them) or the stored logits of the items' current prediction
     (a model without a head): no forward pass."""
     if scorer.head is not None:
-        vectors = stored_embeddings(item_ids, embedding_model)
-        ids = [i for i in item_ids if i in vectors]
+        ids, vectors = stored_embedding_matrix(item_ids, embedding_model)
         if not ids:
             return [], np.zeros((0, len(scorer.paths)))
+        if vectors.dtype == object:
+            vectors = np.stack([np.asarray(v, dtype=np.float32) for v in vectors])
         prior = (prior_logits(ids, scorer.base_model, scorer.head.prior_dims) if scorer.head.prior_dims else None)
-        return ids, scorer.head.decision_function(np.stack([vectors[i] for i in ids]), prior)
+        return ids, scorer.head.decision_function(vectors, prior)
     rows = (Item.objects.filter(pk__in=item_ids, prediction__model_name=scorer.model_name)
             .values_list("id", "prediction__logits"))
     pairs = [(i, z) for i, z in rows if z and len(z) == len(scorer.paths)]
@@ -171,32 +190,53 @@ def items_rescore(*, project: Project, schema: LabelSchema, scorer: ProjectScore
     return len(ids)
 
 
+def _json_rows(rows: list[list[float]]) -> list[str]:
+    """``json.dumps`` of each row of numbers, from one ``json.dumps`` of them all (the same text, row for row)."""
+    if not rows:
+        return []
+    text = json.dumps(rows)
+    out = ["[" + part + "]" for part in text[2:-2].split("], [")]
+    if len(out) != len(rows):  # a row json.dumps would write differently: encode one at a time
+        return [json.dumps(row) for row in rows]
+    return out
+
+
 def _predictions_insert(*, job: Job, scorer: ProjectScorer, schema: LabelSchema, ids: list[int], scored) -> dict:
-    """Insert one prediction per item; item id -> prediction id. On PostgreSQL one ``INSERT … SELECT FROM
-    unnest(…)`` per 5,000 rows (Django's bulk_create spends longer compiling SQL than the database
-    spends writing it: a round must stay fast on ten thousand items)."""
+    """Insert one prediction per item; item id -> prediction id. Every value is encoded up front, each
+    distinct label set once and the probabilities and logits with one ``json.dumps`` each; then on
+    PostgreSQL one ``INSERT … SELECT FROM unnest(…) RETURNING`` per 5,000 rows, elsewhere one multi-row
+    INSERT (``modelship.bulk``). Django's bulk_create spends longer preparing values than the database
+    spends writing them, and a round must stay fast on ten thousand items."""
+    labels_json: dict[tuple, str] = {}
+    for s in scored:
+        key = tuple(s.labels)
+        if key not in labels_json:
+            labels_json[key] = json.dumps(s.labels)
+    labels = [labels_json[tuple(s.labels)] for s in scored]
+    confidences = [s.confidence for s in scored]
+    probabilities = _json_rows([s.probabilities for s in scored])
+    logits = _json_rows([s.logits for s in scored])
     if connection.vendor != "postgresql":
-        created = Prediction.objects.bulk_create(
-            [Prediction(item_id=i, job=job, model_name=scorer.model_name, schema=schema, labels=s.labels,
-                        confidence=s.confidence, probabilities=s.probabilities, logits=s.logits,
-                        temperature=scorer.temperature, calibrated=scorer.calibrated)
-             for i, s in zip(ids, scored, strict=True)], batch_size=2000)
-        return {p.item_id: p.pk for p in created}
+        rows = [(item_id, job.pk, scorer.model_name, schema.pk, EncodedJson(label), confidence, EncodedJson(p),
+                 EncodedJson(z), scorer.temperature, scorer.calibrated)
+                for item_id, label, confidence, p, z in zip(ids, labels, confidences, probabilities, logits,
+                                                            strict=True)]
+        return rows_insert_ids(model=Prediction, columns=PREDICTION_COLUMNS, rows=rows, key="item_id",
+                               equal={"job_id": job.pk})
     table = connection.ops.quote_name(Prediction._meta.db_table)
     out: dict[int, int] = {}
     now = timezone.now()
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 5000):
-            part, rows = ids[start:start + 5000], scored[start:start + 5000]
+        for start in range(0, len(ids), INSERT_BATCH):
+            part = slice(start, start + INSERT_BATCH)
             cursor.execute(
                 f"INSERT INTO {table} (item_id, job_id, model_name, schema_id, labels, confidence, probabilities, "
                 "logits, temperature, calibrated, created_at) "
                 "SELECT u.item_id, %s, %s, %s, u.labels::jsonb, u.confidence, u.probabilities::jsonb, u.logits::jsonb, "
                 "%s, %s, %s FROM unnest(%s::bigint[], %s::text[], %s::float8[], %s::text[], %s::text[]) "
                 "AS u(item_id, labels, confidence, probabilities, logits) RETURNING item_id, id",
-                [job.pk, scorer.model_name, schema.pk, scorer.temperature, scorer.calibrated, now, part,
-                 [json.dumps(s.labels) for s in rows], [s.confidence for s in rows],
-                 [json.dumps(s.probabilities) for s in rows], [json.dumps(s.logits) for s in rows]])
+                [job.pk, scorer.model_name, schema.pk, scorer.temperature, scorer.calibrated, now, ids[part],
+                 labels[part], confidences[part], probabilities[part], logits[part]])
             out.update(cursor.fetchall())
     return out
 
