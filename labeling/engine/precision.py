@@ -114,6 +114,15 @@ def fewest_for_guarantee(target: float, delta: float, errors: int = 0) -> int:
         low = int(n[-1]) + 1
 
 
+def fewest_to_certify(target: float, delta: float, *, strict: bool) -> int:
+    """The fewest audited items above a threshold with which ``ltt_threshold`` can certify one: the
+    binomial test's need (``fewest_for_guarantee``, all correct), or, unless ``strict``, the
+    prediction-powered test's ``PPI_MIN_AUDITED`` where that is fewer (it passes there when those items
+    are nearly all correct with calibrated confidences, and as many unlabelled items are above)."""
+    binomial = fewest_for_guarantee(target, delta)
+    return binomial if strict else min(binomial, PPI_MIN_AUDITED)
+
+
 def binomial_p_values(correct, audited, target: float) -> np.ndarray:
     """P(Bin(n, target) >= x): how likely so many correct labels are if the precision were only ``target``."""
     from scipy.stats import binom

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from labeling.engine.calibration import apply_temperature, temperature_update
-from labeling.engine.precision import fewest_for_guarantee, ltt_threshold
+from labeling.engine.precision import fewest_to_certify, ltt_threshold
 from labeling.inference.scoring import (
     HUMAN_SOURCES,
     active_head_version,
@@ -63,8 +63,11 @@ def project_learn(*, project_id: int) -> dict:
 
 
 def audit_needed(project: Project) -> int:
-    """The fewest audited items above a threshold, all correct, for the project's guarantee to hold."""
-    return fewest_for_guarantee(project.target_precision, project.precision_delta)
+    """The fewest audited items with which the project's guarantee can certify a threshold: the
+    prediction-powered test's ``PPI_MIN_AUDITED`` (70) where that is fewer than the binomial test's need
+    (99 all correct at 97% / δ 5%), the binomial test's in strict mode or with a threshold set by hand."""
+    return fewest_to_certify(project.target_precision, project.precision_delta,
+                             strict=project.strict_precision or project.auto_accept_threshold is not None)
 
 
 def audit_slice_counts(*, project: Project) -> dict:

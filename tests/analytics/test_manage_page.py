@@ -50,13 +50,18 @@ def test_the_audit_items_still_needed_are_the_guarantees_on_the_manage_and_the_j
         "size": 25, "labelled": 5, "needed": 22, "remaining": 17}
 
 
-def test_an_audit_slice_smaller_than_the_need_says_so(project, org, client, make_member):
-    project.target_precision = 0.97  # with δ 0.1: 76 audited items
+@pytest.mark.parametrize(("strict", "needed"), [(False, 70), (True, 76)])
+def test_an_audit_slice_smaller_than_the_need_says_so(project, org, client, make_member, strict, needed):
+    # 97% with δ 0.1: the prediction-powered test certifies from 70 audited items, the binomial one
+    # (strict mode) needs 76 all correct
+    project.target_precision, project.strict_precision = 0.97, strict
     project.save()
     client.force_login(make_member("admin", org))
-    html = client.get(f"/projects/{project.pk}/manage").content.decode()
-    assert ('Nothing is auto-accepted yet: that takes <strong id="audit-needed">76</strong> audit items with a '
-            "person's label, and this project's audit sample holds 25 (5 labelled).") in html
+    job = JobFactory(project=project, total=25, done=25)
+    for url in (f"/projects/{project.pk}/manage", f"/projects/{project.pk}/jobs/{job.pk}"):
+        html = client.get(url).content.decode()
+        assert (f'Nothing is auto-accepted yet: that takes <strong id="audit-needed">{needed}</strong> audit items '
+                "with a person's label, and this project's audit sample holds 25 (5 labelled).") in html
 
 
 def test_the_manage_page_has_the_project_tabs_and_lists_the_learning_rounds(project, org, client, make_member):

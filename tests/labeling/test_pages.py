@@ -91,7 +91,7 @@ def test_auto_label_starts_a_job_with_the_chosen_model_and_the_job_page_says_wha
     assert 'aria-valuenow="100.0"' in finished
     assert 'id="job-cancel"' not in finished
     audit_size = Item.objects.filter(project=project, in_audit_slice=True).count()
-    assert ('Nothing is auto-accepted yet: that takes <strong id="audit-needed">99</strong> audit items with a '
+    assert ('Nothing is auto-accepted yet: that takes <strong id="audit-needed">70</strong> audit items with a '
             "person's label, and "
             f"this project's audit sample holds {audit_size} (0 labelled).") in finished
 
@@ -99,8 +99,8 @@ def test_auto_label_starts_a_job_with_the_chosen_model_and_the_job_page_says_wha
         item_waiting(project, schema, in_audit_slice=True, text=f"audit {i}", state=Item.State.REVIEWED if i < 12
                      else Item.State.NEEDS_REVIEW, final_source=Item.FinalSource.REVIEW if i < 12 else "")
     bigger = client.get(f"/projects/{project.pk}/jobs/{job.pk}").content.decode()
-    assert ('Nothing is auto-accepted yet: <strong id="audit-remaining">87</strong> more audit items need a '
-            "person's label first (12 of <span id=\"audit-needed\">99</span> done).") in bigger
+    assert ('Nothing is auto-accepted yet: <strong id="audit-remaining">58</strong> more audit items need a '
+            "person's label first (12 of <span id=\"audit-needed\">70</span> done).") in bigger
 
     client.force_login(make_member("reviewer", org))
     assert client.post(f"/projects/{project.pk}/jobs", {"model": "vader-sentiment"}).status_code == 403

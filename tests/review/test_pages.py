@@ -117,8 +117,8 @@ def test_manager_page_states_the_auto_accept_precision(world, client):
 
     client.force_login(world.manager)
     before = client.get(f"/projects/{world.project.pk}/manage").content.decode()
-    # at the default 97% target and 5% delta, 99 audited items above a threshold, all correct, are needed
-    assert ('Nothing is auto-accepted yet: that takes <strong id="audit-needed">99</strong> audit items with a '
+    # at the default 97% target and 5% delta, the prediction-powered test certifies from 70 audited items
+    assert ('Nothing is auto-accepted yet: that takes <strong id="audit-needed">70</strong> audit items with a '
             "person's label, and this project's audit sample holds 0 (0 labelled).") in before
     statement = ("auto-accepted labels are at least 97.0% correct with 95% confidence (Learn-then-Test, binomial, "
                  "on 180 audited items, 160 of them above the threshold, 160 correct: 100.0%, lower bound 98.1%); "

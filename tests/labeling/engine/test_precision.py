@@ -18,6 +18,7 @@ from labeling.engine.precision import (
     clopper_pearson,
     describe_guarantee,
     fewest_for_guarantee,
+    fewest_to_certify,
     ltt_threshold,
     oracle_threshold,
     threshold_check,
@@ -107,6 +108,24 @@ def test_seventy_calibrated_audited_items_above_a_threshold_certify_it_where_the
     correct[0] = False
     assert ltt_threshold(audit_confidences=conf, audit_correct=correct, pool_confidences=pool,
                          target=0.97).threshold is None
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_the_fewest_audited_items_said_to_be_needed_are_exactly_what_the_walk_needs(strict):
+    # 97% / δ 5%: 70 audited items for the prediction-powered test, 99 all correct for the binomial one
+    need = fewest_to_certify(0.97, 0.05, strict=strict)
+    assert need == (99 if strict else 70)
+    assert (fewest_to_certify(0.9, 0.1, strict=False), fewest_to_certify(0.9, 0.1, strict=True)) == (22, 22)
+    assert (fewest_to_certify(0.97, 0.1, strict=False), fewest_to_certify(0.97, 0.1, strict=True)) == (70, 76)
+
+    def walk(audited: int):  # every audited item correct, confidences calibrated, many unlabelled items alike
+        return ltt_threshold(audit_confidences=np.full(audited, 0.995), audit_correct=np.ones(audited, bool),
+                             pool_confidences=np.full(1000, 0.995), target=0.97, delta=0.05, strict=strict)
+
+    enough, one_short = walk(need), walk(need - 1)
+    assert (enough.threshold, enough.method, enough.audited_above) == (
+        0.995, METHOD_BINOMIAL if strict else METHOD_PPI, need)
+    assert (one_short.threshold, one_short.accepted) == (None, 0)
 
 
 def test_the_statement_says_what_is_guaranteed_on_how_many_items_and_the_coverage_of_the_eligible_items():
