@@ -101,10 +101,12 @@ def threads_share_out(sender, **kwargs):
 
 @signals.worker_process_init.connect
 def threads_configure(**kwargs):
-    """In each pool process, before any model loads."""
-    from labeling.engine.runtime import configure_threads
+    """In each pool process, before any model loads: its share of the cores, and ONNX Runtime threads that
+    sleep rather than spin while the next batch is decoded beside them."""
+    from labeling.engine.runtime import configure_spinning, configure_threads
 
     configure_threads(int(os.environ.get(THREADS_VARIABLE) or 1))
+    configure_spinning(False)
 
 
 # Task leases (modelship/leases.py): what each worker holds, so that a killed worker's work is sent again.

@@ -54,6 +54,18 @@ def configure_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+_spinning = {"allowed": True}
+
+
+def configure_spinning(allowed: bool) -> None:
+    """Whether ONNX Runtime's threads spin while they wait for work, in sessions opened after this call.
+    Spinning suits a process that does nothing but run the model (the bare loop); a worker prepares the
+    next batch (decodes its images) on a thread during the forward pass, and spinning threads take the
+    core that thread needs: off in worker processes (1,000 images: 0.95x the bare loop off, 0.87x on;
+    docs/benchmarks.md)."""
+    _spinning["allowed"] = allowed
+
+
 def select_device(preference: str | None = None) -> str:
     """'cuda' when a GPU is present, else 'cpu'; an explicit preference or MODELSHIP_DEVICE wins."""
     choice = (preference or os.environ.get("MODELSHIP_DEVICE") or "auto").lower()
@@ -101,4 +113,6 @@ def onnx_session(module, example_inputs: tuple, *, input_names: Sequence[str], o
     options.intra_op_num_threads = torch.get_num_threads()  # one knob for both backends
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    if not _spinning["allowed"]:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])

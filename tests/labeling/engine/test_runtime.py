@@ -1,8 +1,12 @@
 """Device and CPU backend selection (labeling/engine/runtime.py)."""
 
+import os
+
+import numpy as np
 import pytest
 
 from labeling.engine import runtime
+from labeling.engine.runtime import onnxruntime_installed
 
 
 def test_device_is_cpu_without_a_gpu_and_the_environment_can_pin_it(monkeypatch):
@@ -36,3 +40,30 @@ def test_backend_is_torch_on_gpus_and_the_measured_one_on_cpu(monkeypatch):
     assert runtime.select_backend("cpu", "onnx") == "torch"  # falls back where ONNX Runtime is missing
     with pytest.raises(ValueError, match="Unknown backend 'tensorrt'; use one of: torch, onnx."):
         runtime.select_backend("cpu", "tensorrt")
+
+
+@pytest.mark.skipif(not onnxruntime_installed(), reason="ONNX Runtime is not installed")
+def test_worker_processes_open_sessions_whose_threads_sleep_instead_of_spinning(monkeypatch):
+    import torch
+
+    from labeling.engine import runtime
+    from modelship.celery import threads_configure
+
+    def session():
+        return runtime.onnx_session(torch.nn.Linear(3, 2).eval(), (torch.zeros(2, 3),), input_names=["x"],
+                                    output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+
+    options = session().get_session_options()
+    with pytest.raises(Exception, match="allow_spinning"):  # not set: ONNX Runtime's default, spinning
+        options.get_session_config_entry("session.intra_op.allow_spinning")
+    threads = torch.get_num_threads()
+    for name in runtime.THREAD_VARIABLES:  # configure_threads sets them: put them back afterwards
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    try:
+        threads_configure()  # what each worker pool process runs before loading a model
+        spinning = session()
+        assert spinning.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert spinning.run(None, {"x": np.ones((4, 3), dtype=np.float32)})[0].shape == (4, 2)
+    finally:
+        runtime.configure_spinning(True)
+        torch.set_num_threads(threads)
