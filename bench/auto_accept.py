@@ -21,7 +21,7 @@ process, no HTTP server); learning rounds run on the worker on the product's cad
 then every 50 labels), and the reviewer waits for each, then asks the queue again.
 
 Printed per data set: at each checkpoint (50, 100, 200, 500, 1,000 labels given and ``--max-labels``,
-measured at exactly that count) of the first strategy's first seed, the stated
+measured at exactly that count) of the first strategy, every seed (it runs to ``--max-labels``), the stated
 target and (1 - delta) lower bound, the realised precision of the auto-accepted items, coverage of the
 eligible items, the oracle's coverage at the target (a perfect auditor's threshold on the same
 confidences), and the ECE of the current predictions on the items no person labelled. Then, per
@@ -403,14 +403,14 @@ def main() -> None:
             for seed in range(args.seeds):
                 for strategy in strategies:
                     _reset(project, snapshot, seed=seed)
-                    first = seed == 0 and strategy == strategies[0]
+                    first = strategy == strategies[0]
                     started = time.perf_counter()
                     reached, given, rows, round_s = run(project, client, truth_of, paths, strategy=strategy,
                                                         max_labels=args.max_labels, goal=goal,
                                                         record_checkpoints=first, stop_at_goal=not first)
                     timing.append(round_s)
                     needed[strategy].append(reached)
-                    table.update(rows)
+                    table.update({(seed, labels): row for labels, row in rows.items()})
                     ended = "" if reached or given >= args.max_labels else f", the queue ran dry after {given} labels"
                     print(f"  seed {seed} {strategy}: 95% of full at {reached if reached else '>' + str(args.max_labels)}"
                           f" labels ({time.perf_counter() - started:.0f}s, mean round {round_s:.2f}s{ended})", flush=True)
@@ -425,15 +425,26 @@ def main() -> None:
 
 
 def _print(name, table, needed, strategies, max_labels, timing) -> None:
-    print(f"\n{name}: checkpoints ({strategies[0]}, seed 0)")
-    print(f"{'labels':>7}{'target':>8}{'bound':>8}{'realised':>10}{'coverage':>10}{'oracle':>8}{'ratio':>7}"
+    print(f"\n{name}: checkpoints ({strategies[0]}, each seed)")
+    print(f"{'seed':>5}{'labels':>7}{'target':>8}{'bound':>8}{'realised':>10}{'coverage':>10}{'oracle':>8}{'ratio':>7}"
           f"{'ECE':>7}{'accuracy':>10}  method")
-    for _, m in sorted(table.items()):
+    for (seed, _), m in sorted(table.items()):
         ratio = m["coverage"] / m["oracle_coverage"] if m["oracle_coverage"] else float("nan")
         bound = f"{m['bound']:.3f}" if m["bound"] is not None else "-"
         realised = f"{m['realised']:.3f}" if m["realised"] is not None else "-"
-        print(f"{m['labels']:>7}{m['target']:>8.2f}{bound:>8}{realised:>10}{m['coverage']:>10.3f}"
+        print(f"{seed:>5}{m['labels']:>7}{m['target']:>8.2f}{bound:>8}{realised:>10}{m['coverage']:>10.3f}"
               f"{m['oracle_coverage']:>8.3f}{ratio:>7.2f}{m['ece']:>7.3f}{m['accuracy']:>10.3f}  {m['method'] or '-'}")
+    print(f"\n{name}: checkpoints over seeds (lowest realised precision, mean coverage, oracle and ECE)")
+    print(f"{'labels':>7}{'seeds':>6}{'realised min':>13}{'coverage':>10}{'oracle':>8}{'ratio':>7}{'ECE':>7}")
+    for labels in sorted({labels for _, labels in table}):
+        rows = [m for (_, n), m in table.items() if n == labels]
+        realised = [m["realised"] for m in rows if m["realised"] is not None]
+        coverage = float(np.mean([m["coverage"] for m in rows]))
+        oracle = float(np.mean([m["oracle_coverage"] for m in rows]))
+        lowest = f"{min(realised):.3f}" if realised else "-"
+        ratio = coverage / oracle if oracle else float("nan")
+        print(f"{labels:>7}{len(rows):>6}{lowest:>13}{coverage:>10.3f}{oracle:>8.3f}{ratio:>7.2f}"
+              f"{float(np.mean([m['ece'] for m in rows])):>7.3f}")
     print(f"labels to 95% of full-supervision accuracy (mean over seeds; '>' never within {max_labels}):")
     means = {s: float(np.mean([n if n is not None else max_labels for n in needed[s]])) for s in strategies}
     for strategy in strategies:
