@@ -101,8 +101,8 @@ def threads_share_out(sender, **kwargs):
 
 @signals.worker_process_init.connect
 def threads_configure(**kwargs):
-    """In each pool process, before any model loads: its share of the cores, and ONNX Runtime threads that
-    sleep rather than spin while the next batch is decoded beside them."""
+    """In each pool process, before any model loads: its share of the cores, and (image models) ONNX Runtime
+    threads that sleep rather than spin while the next batch is decoded beside them."""
     from labeling.engine.runtime import configure_spinning, configure_threads
 
     configure_threads(int(os.environ.get(THREADS_VARIABLE) or 1))

@@ -105,7 +105,7 @@ class ImageNetModel(Classifier):
             self._session = onnx_session(self._network, (torch.zeros(2, 3, 224, 224),), input_names=["image"],
                                          output_names=["logits", "features"],
                                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"},
-                                                       "features": {0: "batch"}})
+                                                       "features": {0: "batch"}}, heavy_inputs=True)
         else:
             self._network.to(self.device, self._dtype)
 

@@ -58,11 +58,12 @@ _spinning = {"allowed": True}
 
 
 def configure_spinning(allowed: bool) -> None:
-    """Whether ONNX Runtime's threads spin while they wait for work, in sessions opened after this call.
+    """Whether ONNX Runtime's threads may spin while they wait for work, in sessions opened after this call
+    for models whose inputs take real work to prepare (``onnx_session(..., heavy_inputs=True)``: images).
     Spinning suits a process that does nothing but run the model (the bare loop); a worker prepares the
     next batch (decodes its images) on a thread during the forward pass, and spinning threads take the
-    core that thread needs: off in worker processes (1,000 images: 0.95x the bare loop off, 0.87x on;
-    docs/benchmarks.md)."""
+    core that thread needs: off in worker processes (1,000 images through the pipeline: 143 items/s off,
+    130 on; docs/benchmarks.md). Texts need no such thread, and keep spinning (it is faster for them)."""
     _spinning["allowed"] = allowed
 
 
@@ -98,7 +99,7 @@ def select_backend(device: str, preferred_on_cpu: Backend, override: str | None 
 
 
 def onnx_session(module, example_inputs: tuple, *, input_names: Sequence[str], output_names: Sequence[str],
-                 dynamic_axes: dict[str, dict[int, str]]):
+                 dynamic_axes: dict[str, dict[int, str]], heavy_inputs: bool = False):
     """Export ``module`` (in eval mode, float32, on CPU) to ONNX in memory and open an ONNX Runtime session on it."""
     import onnxruntime
     import torch
@@ -113,6 +114,6 @@ def onnx_session(module, example_inputs: tuple, *, input_names: Sequence[str], o
     options.intra_op_num_threads = torch.get_num_threads()  # one knob for both backends
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    if not _spinning["allowed"]:
+    if heavy_inputs and not _spinning["allowed"]:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
