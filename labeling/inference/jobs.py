@@ -7,6 +7,7 @@ counts once: ``JobChunk.done`` flips inside the same transaction as the writes.
 
 from __future__ import annotations
 
+import queue
 import random
 import time
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,7 @@ import numpy as np
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -220,29 +221,92 @@ def chunk_run(*, job_id: int, index: int) -> None:
     scorer = ProjectScorer(project=job.project, schema=job.schema, base_model=job.model_name)
     get_classifier(scorer.base_model)  # loaded (once per process) before the throughput is timed
     started = time.monotonic()
-    scored = _score_by_batch(job_id=job.pk, scorer=scorer, items=items)
     found = {item.id for item in items}
     gone = [item_id for item_id in chunk.item_ids if item_id not in found]
-    predictions_write(job=job, scorer=scorer, items=items, scored=scored, gone=gone, chunk=chunk)
+    if writes_beside_scoring():
+        _score_and_write_beside(job=job, scorer=scorer, items=items, gone=gone, chunk=chunk)
+    else:
+        scored = [s for _, batch in _scored_batches(job_id=job.pk, scorer=scorer, items=items) for s in batch]
+        predictions_write(job=job, scorer=scorer, items=items, scored=scored, gone=gone, chunk=chunk)
     throughput_record(model_name=job.model_name, items=len(items), seconds=time.monotonic() - started)
 
 
-def _score_by_batch(*, job_id: int, scorer: ProjectScorer, items: list[ItemModel]) -> list[Scored]:
-    """Score a chunk one model batch at a time: the next batch's files are read and decoded (``prepare``) on
-    a thread while the model runs this one, and the job's ``scored`` count moves after each batch (the
-    chunk's writes still happen at once, in ``predictions_write``)."""
+def _scored_batches(*, job_id: int, scorer: ProjectScorer, items: list[ItemModel]):
+    """Score a chunk one model batch at a time, yielding (items, their scores) per batch: the next batch's
+    files are read and decoded (``prepare``) on a thread while the model runs this one, and the job's
+    ``scored`` count moves after each batch."""
     size = get_classifier(scorer.base_model).batch_size
     batches = [items[start:start + size] for start in range(0, len(items), size)]
-    out: list[Scored] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
         ahead = reader.submit(_inputs, scorer, batches[0]) if batches else None
         for index, batch in enumerate(batches):
             inputs = ahead.result()
             if index + 1 < len(batches):
                 ahead = reader.submit(_inputs, scorer, batches[index + 1])
-            out.extend(scorer.score(inputs))
+            scored = scorer.score(inputs)
             job_scored_add(job_id=job_id, count=len(batch))
-    return out
+            yield batch, scored
+
+
+def writes_beside_scoring() -> bool:
+    """Whether a chunk's predictions are written batch by batch on a second connection while the model scores
+    the next batch: on PostgreSQL (whose transactions do not block one another), unless the caller already
+    holds a transaction (which a second connection could not see into). SQLite writes the chunk at once,
+    after scoring: its single write lock must not be held for a whole chunk."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+class _Abandoned(Exception):
+    """Scoring failed: the writer rolls the chunk's transaction back."""
+
+
+_ABANDON = object()
+_END = object()
+
+
+def _score_and_write_beside(*, job: Job, scorer: ProjectScorer, items: list[ItemModel], gone: Sequence[int],
+                            chunk: JobChunk) -> None:
+    """Score the chunk here while a writer thread writes each scored batch (``_write_beside``): the chunk is
+    still one transaction, so a chunk delivered twice still counts once; the wall time of the writes
+    (PostgreSQL parsing a thousand probabilities and logits per image) overlaps the forward passes."""
+    batches: queue.SimpleQueue = queue.SimpleQueue()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer") as pool:
+        writing = pool.submit(_write_beside, job=job, scorer=scorer, batches=batches, gone=gone, chunk=chunk)
+        try:
+            for batch in _scored_batches(job_id=job.pk, scorer=scorer, items=items):
+                if writing.done():  # the writer failed: its error is raised below
+                    break
+                batches.put(batch)
+        except BaseException:
+            batches.put(_ABANDON)
+            raise
+        batches.put(_END)
+        writing.result()
+
+
+def _write_beside(*, job: Job, scorer: ProjectScorer, batches: queue.SimpleQueue, gone: Sequence[int],
+                  chunk: JobChunk) -> None:
+    """The writer thread: on its own connection, one transaction that upserts each batch as it arrives and
+    then settles the chunk (``_chunk_settle``), as ``predictions_write`` does in one go."""
+    try:
+        with transaction.atomic():
+            prediction_ids: dict[int, int] = {}
+            good: list[tuple[ItemModel, Scored]] = []
+            failed = len(gone)
+            while (batch := batches.get()) is not _END:
+                if batch is _ABANDON:
+                    raise _Abandoned
+                batch_ids, batch_good, batch_bad = _predictions_upsert(job=job, scorer=scorer, items=batch[0],
+                                                                       scored=batch[1])
+                prediction_ids.update(batch_ids)
+                good.extend(batch_good)
+                failed += len(batch_bad)
+            _chunk_settle(job=job, scorer=scorer, good=good, prediction_ids=prediction_ids, failed=failed,
+                          chunk=chunk)
+    except _Abandoned:
+        pass
+    finally:
+        connection.close()
 
 
 def _inputs(scorer: ProjectScorer, items: list[ItemModel]) -> list[str | bytes | Prepared | None]:
@@ -278,6 +342,15 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
                       gone: Sequence[int] = (), chunk: JobChunk | None = None) -> None:
     """One transaction: upsert predictions and embeddings, record failures, move items to their
     state under the review policy (never touching a label a person decided), count progress once."""
+    prediction_ids, good, bad = _predictions_upsert(job=job, scorer=scorer, items=items, scored=scored)
+    _chunk_settle(job=job, scorer=scorer, good=good, prediction_ids=prediction_ids, failed=len(bad) + len(gone),
+                  chunk=chunk)
+
+
+def _predictions_upsert(*, job: Job, scorer: ProjectScorer, items: list[ItemModel], scored: list[Scored]
+                        ) -> tuple[dict[int, int], list[tuple[ItemModel, Scored]], list[tuple[ItemModel, Scored]]]:
+    """Upsert the predictions and embeddings of scored items and record the failed ones: (item id ->
+    prediction id, the scored items, the failed ones). Inside the caller's transaction."""
     good = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is None]
     bad = [(item, s) for item, s in zip(items, scored, strict=True) if s.error is not None]
     prediction_ids = dict(bulk.rows_upsert(
@@ -295,6 +368,14 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
         JobItemError.objects.bulk_create(
             [JobItemError(job=job, item=item, reason=s.error) for item, s in bad], ignore_conflicts=True
         )
+    return prediction_ids, good, bad
+
+
+def _chunk_settle(*, job: Job, scorer: ProjectScorer, good: list[tuple[ItemModel, Scored]],
+                  prediction_ids: dict[int, int], failed: int, chunk: JobChunk | None) -> None:
+    """Move the scored items to their state under the review policy, then count the chunk once (a chunk
+    delivered twice counts only where ``JobChunk.done`` flips), finish the job if it was the last, and
+    settle its credits. Inside the caller's transaction."""
     items_predicted(
         predictions=[FreshPrediction(item_id=item.id, prediction_id=prediction_ids[item.id], labels=s.labels,
                                      confidence=s.confidence) for item, s in good if item.id in prediction_ids],
@@ -303,7 +384,6 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
             project=job.project, threshold=scorer.threshold, item_id=item_id, in_audit_slice=in_audit_slice,
             confidence=confidence),
     )
-    failed = len(bad) + len(gone)
     if chunk is not None:
         if not JobChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
             return  # another delivery of this chunk already counted it
@@ -312,6 +392,7 @@ def predictions_write(*, job: Job, scorer: ProjectScorer, items: list[ItemModel]
     if chunk is not None:  # last: the organization's credit row stays locked until this commits
         billing.chunk_settle(organization_id=job.project.organization_id, project_id=job.project_id, job_id=job.pk,
                              model_name=job.model_name, used_items=len(good), failed_items=failed)
+
 
 def job_finish_if_complete(*, job_id: int) -> bool:
     """Mark the job succeeded once every item is counted; exactly one caller wins."""
