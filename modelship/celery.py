@@ -62,9 +62,11 @@ class Heartbeat(bootsteps.StartStopStep):
             worker.app.amqp.queues.consume_from
         ) else list(QUEUES)
 
+        processes = worker.concurrency if isinstance(worker.concurrency, int) else 1
+
         def beat():
             try:
-                worker_heartbeat_record(hostname=worker.hostname, queues=queues, pid=os.getpid())
+                worker_heartbeat_record(hostname=worker.hostname, queues=queues, pid=os.getpid(), processes=processes)
             except Exception:  # the database may be briefly away; the next beat retries
                 pass
 

@@ -7,6 +7,7 @@ class WorkerHeartbeat(models.Model):
     hostname = models.CharField(max_length=255, unique=True)
     queues = models.JSONField(default=list)
     pid = models.IntegerField(default=0)
+    processes = models.PositiveIntegerField(default=1)  # its pool's size: tasks it runs at once
     started_at = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(db_index=True)
 

@@ -48,6 +48,13 @@ def live_workers() -> dict[str, list[str]]:
     return per_queue
 
 
+def live_processes(*, queue: str) -> int:
+    """Pool processes of the live workers that consume ``queue``: how many of its tasks can run at once."""
+    window = timedelta(seconds=settings.MODELSHIP_HEARTBEAT_SECONDS * 3)
+    return sum(processes for queues, processes in WorkerHeartbeat.objects.filter(
+        last_seen__gte=timezone.now() - window).values_list("queues", "processes") if queue in queues)
+
+
 def platform_health() -> dict:
     """A report of each part and a list of what is down (empty when everything is up)."""
     db_ok, db_detail = _database_ok()

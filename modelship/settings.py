@@ -364,14 +364,15 @@ CELERY_BEAT_SCHEDULE = {
 # Auto-labeling: chunk size on the inference queue, and request limits of the classify endpoints.
 # A job's chunks are sized by the model's measured throughput (items/s, kept per model by the workers):
 # about INFERENCE_CHUNK_SECONDS of work each, so a chunk's pickup and write are a small share of it; until
-# a model has been measured, INFERENCE_CHUNK_SIZE. Always 64 to INFERENCE_CHUNK_MAX items, at least
-# INFERENCE_CHUNKS_PER_JOB chunks per job (so several workers share one) and at most
-# INFERENCE_CHUNK_VALUES probabilities and logits per chunk (a chunk's memory on a 1,000-class model).
+# a model has been measured, INFERENCE_CHUNK_SIZE. Always 64 to INFERENCE_CHUNK_MAX items, at least as
+# many chunks per job as live worker processes take inference tasks (INFERENCE_CHUNKS_PER_JOB, if set,
+# instead), so they all share one job, and at most INFERENCE_CHUNK_VALUES probabilities and logits per
+# chunk (a chunk's memory on a 1,000-class model).
 INFERENCE_CHUNK_SIZE = env.int("INFERENCE_CHUNK_SIZE", default=256)
 INFERENCE_CHUNK_SECONDS = env.float("INFERENCE_CHUNK_SECONDS", default=10.0)
 INFERENCE_CHUNK_MIN = 64
 INFERENCE_CHUNK_MAX = env.int("INFERENCE_CHUNK_MAX", default=2048)
-INFERENCE_CHUNKS_PER_JOB = env.int("INFERENCE_CHUNKS_PER_JOB", default=4)
+INFERENCE_CHUNKS_PER_JOB = env.int("INFERENCE_CHUNKS_PER_JOB", default=0)  # 0: the live inference processes
 INFERENCE_CHUNK_VALUES = 1_000_000
 CLASSIFY_BATCH_MAX_ITEMS = env.int("CLASSIFY_BATCH_MAX_ITEMS", default=1000)
 CLASSIFY_TEXT_MAX_CHARS = env.int("CLASSIFY_TEXT_MAX_CHARS", default=20000)

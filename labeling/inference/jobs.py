@@ -43,6 +43,7 @@ from labeling.models import Item as ItemModel
 from labeling.models import ItemEmbedding, Job, JobChunk, JobItemError, Prediction
 from modelship import bulk
 from modelship.exceptions import DomainError
+from modelship.selectors import live_processes
 from projects.models import Project
 from projects.selectors import schema_category_count, schema_current
 
@@ -65,6 +66,7 @@ class WorkerLost(Exception):
     """A chunk's attempt ended without an error being raised: its worker process died."""
 
 
+INFERENCE_QUEUE = "inference"  # where chunks go (modelship/celery.py routes labeling.tasks.inference_*)
 THROUGHPUT_KEY = "modelship:items-per-second:{model}"
 THROUGHPUT_TTL = 30 * 24 * 3600
 THROUGHPUT_MIN_ITEMS = 16  # a chunk smaller than this measures its overhead more than the model
@@ -89,16 +91,16 @@ def throughput(*, model_name: str) -> float | None:
 
 def chunk_size_for(*, model_name: str, total: int, width: int, requested: int | None = None) -> int:
     """Items per chunk: ``requested`` if given, else about INFERENCE_CHUNK_SECONDS of the model's measured
-    throughput (INFERENCE_CHUNK_SIZE before it is measured), at most a share of the job that leaves
-    INFERENCE_CHUNKS_PER_JOB chunks and INFERENCE_CHUNK_VALUES stored numbers per chunk; within 64 and
-    INFERENCE_CHUNK_MAX."""
+    throughput (INFERENCE_CHUNK_SIZE before it is measured), at most a share of the job that leaves a chunk
+    for each live worker process taking inference tasks (INFERENCE_CHUNKS_PER_JOB if set) and
+    INFERENCE_CHUNK_VALUES stored numbers per chunk; within 64 and INFERENCE_CHUNK_MAX."""
     low, high = settings.INFERENCE_CHUNK_MIN, settings.INFERENCE_CHUNK_MAX
     if requested:
         return max(low, min(high, requested))
     rate = throughput(model_name=model_name)
     size = settings.INFERENCE_CHUNK_SIZE if rate is None else int(rate * settings.INFERENCE_CHUNK_SECONDS)
-    size = min(size, -(-total // max(1, settings.INFERENCE_CHUNKS_PER_JOB)),
-               settings.INFERENCE_CHUNK_VALUES // (2 * max(1, width)))
+    shares = settings.INFERENCE_CHUNKS_PER_JOB or live_processes(queue=INFERENCE_QUEUE)
+    size = min(size, -(-total // max(1, shares)), settings.INFERENCE_CHUNK_VALUES // (2 * max(1, width)))
     return max(low, min(high, size))
 
 

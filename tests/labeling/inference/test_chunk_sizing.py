@@ -7,18 +7,41 @@ from django.test import override_settings
 from labeling.inference import jobs
 from labeling.inference.jobs import chunk_run, chunk_size_for, job_create, throughput, throughput_record
 from labeling.models import JobChunk
+from modelship.selectors import live_processes
 from tests.factories import ItemFactory, LabelSchemaFactory, ProjectFactory
 
 MODEL = "vader-sentiment"
 
 
-def test_before_any_measurement_a_chunk_is_the_default_size_within_a_quarter_of_the_job():
+def beat(hostname: str, queues: list[str], processes: int, seconds_ago: float = 0.0) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from modelship.models import WorkerHeartbeat
+    from modelship.services import worker_heartbeat_record
+
+    worker_heartbeat_record(hostname=hostname, queues=queues, pid=1, processes=processes)
+    WorkerHeartbeat.objects.filter(hostname=hostname).update(last_seen=timezone.now() - timedelta(seconds=seconds_ago))
+
+
+@pytest.mark.django_db
+def test_before_any_measurement_a_chunk_is_the_default_size_and_each_live_process_gets_a_share():
     assert throughput(model_name=MODEL) is None
     assert chunk_size_for(model_name=MODEL, total=100_000, width=3) == 256
-    assert chunk_size_for(model_name=MODEL, total=600, width=3) == 150  # four chunks, so four workers share it
+    assert chunk_size_for(model_name=MODEL, total=200, width=3) == 200  # no worker seen: one chunk
+    beat("gpu-1", ["inference"], processes=2)
+    beat("cpu-1", ["default", "inference"], processes=1)
+    beat("exports-1", ["exports"], processes=4)  # takes no inference tasks
+    beat("gone-1", ["inference"], processes=8, seconds_ago=3600)  # no longer alive
+    assert live_processes(queue="inference") == 3
+    assert chunk_size_for(model_name=MODEL, total=600, width=3) == 200  # three chunks: one per live process
     assert chunk_size_for(model_name=MODEL, total=100, width=3) == 64  # never below 64
+    with override_settings(INFERENCE_CHUNKS_PER_JOB=4):
+        assert chunk_size_for(model_name=MODEL, total=600, width=3) == 150
 
 
+@pytest.mark.django_db
 def test_a_measured_model_gets_about_ten_seconds_of_work_per_chunk():
     throughput_record(model_name=MODEL, items=1000, seconds=10.0)  # 100 items/s
     throughput_record(model_name=MODEL, items=600, seconds=2.0)  # 300 items/s: the mean of the two, 200/s
