@@ -73,3 +73,20 @@ def test_stats_queries_do_not_grow_with_the_decisions(org, make_member, client_f
     large_count, _ = count(lambda: client.get("/api/review/stats", {"project": large.pk}))
 
     assert small_count == large_count
+
+
+def test_an_active_learning_queue_reads_its_window_in_its_own_query(org, make_member, client_for):
+    """As a subquery, PostgreSQL could run the 2,000-item window once per waiting item (a nested loop it
+    picks whenever its statistics lag behind a learning round's bulk re-decide: 2.4 s for 2,000 items)."""
+    from review.selectors.queue import ACTIVE_LEARNING_WINDOW
+
+    reviewer = make_member("reviewer", org)
+    project, _, _ = project_of(org, 30)
+    client = client_for(reviewer)
+    with CaptureQueriesContext(connection) as captured:
+        resp = client.get("/api/review/queue", {"project": project.pk, "limit": 10, "strategy": "margin"})
+    assert (resp.status_code, len(resp.data["items"])) == (200, 10)
+    window = f"LIMIT {ACTIVE_LEARNING_WINDOW}"
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum(q.rstrip().endswith(window) for q in sql) == 1  # the window, read on its own
+    assert not any(f"{window})" in q for q in sql)  # and never nested inside another query
