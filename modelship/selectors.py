@@ -36,13 +36,16 @@ def _broker_ok() -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}".strip()
 
 
+def _live_heartbeats():
+    """Workers whose last heartbeat is recent (within three beats)."""
+    window = timedelta(seconds=settings.MODELSHIP_HEARTBEAT_SECONDS * 3)
+    return WorkerHeartbeat.objects.filter(last_seen__gte=timezone.now() - window)
+
+
 def live_workers() -> dict[str, list[str]]:
     """Hostnames with a recent heartbeat, per queue they consume."""
-    window = timedelta(seconds=settings.MODELSHIP_HEARTBEAT_SECONDS * 3)
     per_queue: dict[str, list[str]] = {name: [] for name in QUEUES}
-    for beat in WorkerHeartbeat.objects.filter(last_seen__gte=timezone.now() - window).order_by(
-        "hostname"
-    ):
+    for beat in _live_heartbeats().order_by("hostname"):
         for queue in beat.queues:
             per_queue.setdefault(queue, []).append(beat.hostname)
     return per_queue
@@ -50,9 +53,8 @@ def live_workers() -> dict[str, list[str]]:
 
 def live_processes(*, queue: str) -> int:
     """Pool processes of the live workers that consume ``queue``: how many of its tasks can run at once."""
-    window = timedelta(seconds=settings.MODELSHIP_HEARTBEAT_SECONDS * 3)
-    return sum(processes for queues, processes in WorkerHeartbeat.objects.filter(
-        last_seen__gte=timezone.now() - window).values_list("queues", "processes") if queue in queues)
+    return sum(processes for queues, processes in _live_heartbeats().values_list("queues", "processes")
+               if queue in queues)
 
 
 def platform_health() -> dict:
